@@ -1,0 +1,112 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import { ConflictError } from './decision/scorer.js'
+import { FeedbackRequest, ScoreRequest, toIssues } from './events/schemas.js'
+import { KeyRing } from './http/auth.js'
+import { errorHandler, sendError } from './http/errors.js'
+import { FeedbackLog } from './http/feedback-log.js'
+import { openApiDocument } from './http/openapi.js'
+import type { Runtime } from './runtime.js'
+
+export interface AppDeps {
+  runtime: Runtime
+  /** resolved keys (server.ts generates development keys when none are configured) */
+  apiKeys: string[]
+  adminKeys: string[]
+  logger?: FastifyServerOptions['logger']
+}
+
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
+
+/** The HTTP layer: parse, authenticate, call the scorer, reply. No scoring logic lives here. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: config.bodyLimit,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  })
+  const { runtime } = deps
+  const keys = new KeyRing(deps.apiKeys)
+  const admins = new KeyRing(deps.adminKeys)
+  const feedback = new FeedbackLog(config.feedbackFile)
+
+  // JSON only: any other media type is a 415, not a silently-empty body.
+  app.removeContentTypeParser('text/plain')
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`))
+
+  const doc = openApiDocument(runtime.model.version)
+  await app.register(swagger, { mode: 'static', specification: { document: doc as never } })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0]!
+    if (PUBLIC.has(path) || path.startsWith('/docs')) return
+    if (!keys.verify(req.headers.authorization) && !admins.verify(req.headers.authorization)) {
+      return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, 'unauthorized', 'missing or unknown API key; send Authorization: Bearer <key>')
+    }
+  })
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_req, reply) => {
+    const redis = await runtime.store.ping()
+    const body = { status: redis ? 'ready' : 'not_ready', store: runtime.store.kind, store_ok: redis, rules_version: runtime.rules.current.version, model: `${runtime.model.id}@${runtime.model.version}` }
+    return reply.code(redis ? 200 : 503).send(body)
+  })
+  app.get('/openapi.json', async () => doc)
+
+  app.post('/v1/score', async (req, reply) => {
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+      return sendError(reply, 400, 'invalid_request', 'body must be a JSON object', [{ path: '(body)', message: 'expected a JSON object' }])
+    }
+    const parsed = ScoreRequest.safeParse(req.body)
+    if (!parsed.success) {
+      const issues = toIssues(parsed.error)
+      return sendError(reply, 400, 'invalid_request', `invalid ${issues.map((i) => i.path).join(', ')}`, issues)
+    }
+    const q = req.query as Record<string, string | undefined>
+    const explain = q.explain === '1' || q.explain === 'true'
+    try {
+      return await runtime.scorer.score(parsed.data, { explain })
+    } catch (err) {
+      if (err instanceof ConflictError) return sendError(reply, 409, 'conflict', err.message)
+      throw err
+    }
+  })
+
+  app.post('/v1/feedback', async (req, reply) => {
+    const parsed = FeedbackRequest.safeParse(req.body ?? undefined)
+    if (!parsed.success) {
+      const issues = toIssues(parsed.error)
+      return sendError(reply, 400, 'invalid_request', `invalid ${issues.map((i) => i.path).join(', ')}`, issues)
+    }
+    await feedback.append(parsed.data, new Date())
+    return reply.code(202).send({ status: 'accepted', event_id: parsed.data.event_id })
+  })
+
+  app.get('/v1/rules', async () => {
+    const set = runtime.rules.current
+    return {
+      version: set.version,
+      loaded_at: set.loadedAt,
+      rules: set.rules.map((r) => ({ id: r.id, event: r.events, action: r.action, mode: r.mode, code: r.code, description: r.description, owner: r.owner ?? null, score: r.score ?? 0, file: r.file, line: r.line })),
+      last_error: runtime.rules.lastError,
+    }
+  })
+
+  app.post('/v1/rules/reload', async (req, reply) => {
+    if (deps.adminKeys.length === 0 || !admins.verify(req.headers.authorization)) {
+      return sendError(reply, 403, 'forbidden', 'reloading rules needs an admin key (ADMIN_KEYS)')
+    }
+    const r = runtime.rules.reload()
+    if (!r.ok) {
+      return reply.code(422).send({ error: 'rules_invalid', message: 'the candidate rule set is invalid; the last good set keeps serving', errors: r.errors, version: runtime.rules.current.version })
+    }
+    return { status: 'reloaded', version: r.version }
+  })
+
+  return app
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod'
+
+const DEV_PII_SECRET = 'bouncer-development-pii-secret-do-not-use-in-production'
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0))
+
+export const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('bn:'),
+  REDIS_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(25),
+  API_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
+  ADMIN_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
+  RULES_DIR: z.string().min(1).default('rules'),
+  MODEL_DIR: z.string().min(1).default('models/risk-lr'),
+  PII_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: LogLevel.default('info'),
+  IDEMPOTENCY_TTL_S: z.coerce.number().int().positive().default(86_400),
+  FEEDBACK_FILE: z.string().min(1).default('data/feedback.ndjson'),
+  BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
+})
+
+export type Env = z.infer<typeof EnvSchema>
+
+export interface Config {
+  port: number
+  host: string
+  redisUrl: string | undefined
+  redisPrefix: string
+  redisTimeoutMs: number
+  /** undefined: the caller must generate a development key (see server.ts) */
+  apiKeys: string[] | undefined
+  adminKeys: string[]
+  rulesDir: string
+  modelDir: string
+  piiSecret: string
+  piiSecretIsDefault: boolean
+  logLevel: z.infer<typeof LogLevel>
+  idempotencyTtlS: number
+  feedbackFile: string
+  bodyLimit: number
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: { variable: string; message: string }[]) {
+    super('invalid configuration: ' + issues.map((i) => `${i.variable}: ${i.message}`).join('; '))
+    this.name = 'ConfigError'
+  }
+}
+
+/** Parse the environment once at boot. Empty strings count as unset, as shells often export them. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned: Record<string, string> = {}
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const v = env[key]
+    if (v !== undefined && v !== '') cleaned[key] = v
+  }
+  const parsed = EnvSchema.safeParse(cleaned)
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
+    )
+  }
+  const e = parsed.data
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    redisTimeoutMs: e.REDIS_TIMEOUT_MS,
+    apiKeys: e.API_KEYS,
+    adminKeys: e.ADMIN_KEYS ?? [],
+    rulesDir: e.RULES_DIR,
+    modelDir: e.MODEL_DIR,
+    piiSecret: e.PII_SECRET ?? DEV_PII_SECRET,
+    piiSecretIsDefault: e.PII_SECRET === undefined,
+    logLevel: e.LOG_LEVEL,
+    idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
+    feedbackFile: e.FEEDBACK_FILE,
+    bodyLimit: e.BODY_LIMIT,
+  }
+}

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import type { ScoreRequest, ScoreResponse } from '../events/schemas.js'
+import { extractFeatures, type Features, type SignalDeps } from '../features/extract.js'
+import { vectorize, type Attribution, type Model } from '../model/model.js'
+import type { RuleSet } from '../rules/ruleset.js'
+import type { Hasher } from '../util/hash.js'
+import type { CounterPlan } from '../velocity/counters.js'
+import type { Batch, BatchResult, VelocityStore } from '../velocity/store.js'
+import { combine, evaluateRules, type Thresholds } from './combine.js'
+
+export const DEFAULT_THRESHOLDS: Thresholds = { challenge: 60, review: 80, deny: 95 }
+const ACCOUNT_TTL_MS = 90 * 86_400_000
+
+export interface DecisionLog {
+  decision_id: string
+  event_id_hash: string
+  event: string
+  decision: string
+  score: number
+  model: string | null
+  model_score: number | null
+  rules_version: string
+  matched: string[]
+  shadow_matched: string[]
+  degraded: string[]
+  replayed: boolean
+  latency_ms: number
+  ids: Record<string, string | undefined>
+}
+
+export interface ScorerDeps {
+  store: VelocityStore
+  rules: () => RuleSet
+  model: () => Model | null
+  signals: Omit<SignalDeps, 'hostingAsns'>
+  hash: Hasher
+  counters: CounterPlan
+  keyPrefix: string
+  idempotencyTtlMs: number
+  /** live: the service clock; replay: each event's occurred_at, zero latency and derived decision ids */
+  mode: 'live' | 'replay'
+  clock?: () => number
+  log?: (line: DecisionLog) => void
+  onError?: (where: string, err: unknown) => void
+}
+
+export interface ScoreOptions {
+  explain?: boolean
+}
+
+export class ConflictError extends Error {
+  constructor() {
+    super('a request with this event_id is still being scored; retry shortly')
+    this.name = 'ConflictError'
+  }
+}
+
+interface AccountMemo {
+  t: number
+  s?: number
+  d?: string
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** The whole scoring pipeline. Framework-free: the HTTP layer, replay and training all call `score`. */
+export class Scorer {
+  private lastEventTime = 0
+  private readonly clock: () => number
+
+  constructor(private readonly d: ScorerDeps) {
+    this.clock = d.clock ?? Date.now
+  }
+
+  private eventTime(req: ScoreRequest): number {
+    if (this.d.mode === 'live') return this.clock()
+    // Replay: the event's own time is the clock; an event without one inherits the previous event's.
+    if (req.occurred_at !== undefined) this.lastEventTime = Date.parse(req.occurred_at)
+    return this.lastEventTime
+  }
+
+  async score(req: ScoreRequest, opts: ScoreOptions = {}): Promise<ScoreResponse> {
+    const t0 = performance.now()
+    const now = this.eventTime(req)
+    const rules = this.d.rules()
+    const model = this.d.model()
+    const { features, identity } = extractFeatures(req, { ...this.d.signals, hostingAsns: rules.lists.hostingAsns })
+    const planned = this.d.counters.plan(req, identity)
+    const idemKey = `${this.d.keyPrefix}v1:idem:${this.d.hash('event', req.event_id)}`
+    const accountKey = `${this.d.keyPrefix}v1:account:${identity.account}`
+    const batch: Batch = {
+      now,
+      idempotencyKey: idemKey,
+      idempotencyTtlMs: this.d.idempotencyTtlMs,
+      nonce: this.d.mode === 'live' ? randomUUID() : req.event_id,
+      account:
+        req.event === 'registration'
+          ? { key: accountKey, setIfAbsent: JSON.stringify({ t: now }), ttlMs: ACCOUNT_TTL_MS }
+          : req.event === 'coupon_claim'
+            ? { key: accountKey, setIfAbsent: '', ttlMs: ACCOUNT_TTL_MS }
+            : undefined,
+      ops: planned.ops,
+    }
+
+    const degraded: string[] = []
+    let result: BatchResult | null = null
+    try {
+      result = await this.d.store.execute(batch)
+    } catch (err) {
+      degraded.push('velocity')
+      this.d.onError?.('velocity', err)
+    }
+    if (result?.status === 'in_flight') result = await this.waitForStored(idemKey)
+    if (result?.status === 'replayed') {
+      const stored = JSON.parse(result.stored) as ScoreResponse
+      return { ...stored, replayed: true, latency_ms: this.latency(t0) }
+    }
+
+    let memo: AccountMemo | null = null
+    if (result?.status === 'fresh') {
+      for (let i = 0; i < planned.features.length; i++) features[planned.features[i]!] = result.values[i]!
+      if (result.account) {
+        try {
+          memo = JSON.parse(result.account) as AccountMemo
+        } catch {
+          memo = null
+        }
+      }
+    }
+    if (req.event === 'coupon_claim') {
+      features['account.known'] = memo !== null
+      const created = memo?.t ?? (req.account_created_at !== undefined ? Date.parse(req.account_created_at) : undefined)
+      if (created !== undefined) features['account.age_s'] = Math.max(0, Math.round((now - created) / 1000))
+      if (memo?.s !== undefined) features['account.reg_score'] = memo.s
+    }
+
+    let probability: number | null = null
+    let attributions: Attribution[] = []
+    if (model) {
+      try {
+        const vec = vectorize(model.card.features, features)
+        probability = await model.predict(vec)
+        features['model.score'] = Math.round(probability * 1e6) / 1e6
+        attributions = model.explain(vec)
+      } catch (err) {
+        degraded.push('model')
+        this.d.onError?.('model', err)
+      }
+    } else {
+      degraded.push('model')
+    }
+
+    const outcome = evaluateRules(rules, req.event, features)
+    const thresholds = model?.card.thresholds ?? DEFAULT_THRESHOLDS
+    const c = combine(probability, outcome, features, thresholds, attributions)
+    const decisionId = this.d.mode === 'live' ? `dec_${randomUUID()}` : `dec_${this.d.hash('decision', req.event_id)}`
+    const response: ScoreResponse = {
+      event_id: req.event_id,
+      event: req.event,
+      decision: c.decision,
+      score: c.score,
+      reasons: c.reasons,
+      model: model && probability !== null ? { id: model.id, version: model.version, score: Math.round(probability * 1e4) / 1e4 } : null,
+      rules: { version: rules.version, matched: outcome.matched.map((r) => r.id), shadow_matched: outcome.shadow.map((r) => r.id) },
+      degraded,
+      replayed: false,
+      latency_ms: 0,
+      decision_id: decisionId,
+    }
+    if (opts.explain) response.features = sortedFeatures(features)
+
+    // Stored without `features` or latency, so a retry gets the decision, not one caller's explain view.
+    if (!degraded.includes('velocity')) {
+      const finalize = this.d.store.finalize({
+        idempotencyKey: idemKey,
+        idempotencyTtlMs: this.d.idempotencyTtlMs,
+        response: JSON.stringify({ ...response, features: undefined }),
+        account: req.event === 'registration' ? { key: accountKey, value: JSON.stringify({ t: memo?.t ?? now, s: c.score, d: c.decision }), ttlMs: ACCOUNT_TTL_MS } : undefined,
+      })
+      if (this.d.mode === 'replay') await finalize
+      else finalize.catch((err) => this.d.onError?.('finalize', err))
+    }
+    response.latency_ms = this.latency(t0)
+    this.d.log?.({
+      decision_id: decisionId,
+      event_id_hash: this.d.hash('event', req.event_id),
+      event: req.event,
+      decision: c.decision,
+      score: c.score,
+      model: model ? `${model.id}@${model.version}` : null,
+      model_score: response.model?.score ?? null,
+      rules_version: rules.version,
+      matched: response.rules.matched,
+      shadow_matched: response.rules.shadow_matched,
+      degraded,
+      replayed: false,
+      latency_ms: response.latency_ms,
+      ids: { account: identity.account, ip: identity.ip, device: identity.device, email: identity.email, phone: identity.phone },
+    })
+    return response
+  }
+
+  private latency(t0: number): number {
+    return this.d.mode === 'replay' ? 0 : Math.round((performance.now() - t0) * 1000) / 1000
+  }
+
+  /** A concurrent retry of the same event_id waits briefly for the first request's decision. */
+  private async waitForStored(key: string): Promise<BatchResult> {
+    for (let i = 0; i < 20; i++) {
+      await sleep(5 + i * 2)
+      const stored = await this.d.store.stored(key)
+      if (stored !== null && !stored.startsWith('pending:')) return { status: 'replayed', stored }
+    }
+    throw new ConflictError()
+  }
+}
+
+function sortedFeatures(f: Features): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {}
+  for (const k of Object.keys(f).sort()) out[k] = f[k]!
+  return out
+}

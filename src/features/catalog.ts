@@ -1,0 +1,79 @@
+import type { EventType } from '../events/schemas.js'
+import { COUNTERS, CounterPlan } from '../velocity/counters.js'
+
+export type FeatureType = 'number' | 'bool' | 'string'
+export interface FeatureDef {
+  name: string
+  type: FeatureType
+  description: string
+  /** doors where the feature can be present; absent elsewhere */
+  events: EventType[]
+}
+
+const ALL: EventType[] = ['registration', 'login', 'coupon_claim']
+const REG: EventType[] = ['registration']
+const LOGIN: EventType[] = ['login']
+const CLAIM: EventType[] = ['coupon_claim']
+
+const STATIC: [string, FeatureType, string, EventType[]][] = [
+  ['event.is_registration', 'bool', 'the event is a registration', ALL],
+  ['event.is_login', 'bool', 'the event is a login', ALL],
+  ['event.is_coupon_claim', 'bool', 'the event is a coupon claim', ALL],
+  ['ip.version', 'number', '4 or 6', ALL],
+  ['ip.asn', 'number', 'autonomous system number of the IP (0 when unknown)', ALL],
+  ['ip.hosting', 'bool', 'the IP belongs to a hosting/cloud/VPN network (rules/lists/hosting_asns.txt)', ALL],
+  ['ip.private', 'bool', 'loopback or private address: the storefront passed an internal IP', ALL],
+  ['ua.present', 'bool', 'a user agent was sent', ALL],
+  ['ua.bot', 'bool', 'the user agent is a known bot or crawler (isbot)', ALL],
+  ['ua.automation', 'bool', 'headless browser, automation framework or HTTP library', ALL],
+  ['ua.truncated', 'bool', 'the user agent exceeded 1024 characters', ALL],
+  ['ua.length', 'number', 'user agent length', ALL],
+  ['ua.mobile', 'bool', 'the user agent is a phone or tablet', ALL],
+  ['ua.browser', 'string', 'browser family, lower case', ALL],
+  ['ua.os', 'string', 'operating system, lower case', ALL],
+  ['device.present', 'bool', 'a device id was sent', ALL],
+  ['device.emulator', 'bool', 'the client SDK reports an emulator', ALL],
+  ['device.rooted', 'bool', 'the client SDK reports a rooted/jailbroken device', ALL],
+  ['device.headless', 'bool', 'the client SDK reports a headless browser', ALL],
+  ['device.platform', 'string', 'web, ios, android, mini_program or empty', ALL],
+  ['device.ua_mismatch', 'bool', 'the device platform contradicts the user agent', ALL],
+  ['behavior.present', 'bool', 'form timing was sent', ALL],
+  ['behavior.fill_ms', 'number', 'time on the form, clamped to [0, 1 h]', ALL],
+  ['behavior.keystrokes', 'number', 'keystrokes on the form', ALL],
+  ['behavior.pointer_moves', 'number', 'pointer moves on the form', ALL],
+  ['behavior.pastes', 'number', 'paste events on the form', ALL],
+  ['behavior.invalid', 'bool', 'a behaviour value was negative, fractional or absurd (forged SDK data)', ALL],
+  ['email.present', 'bool', 'an email was given', REG],
+  ['email.malformed', 'bool', 'the email is not a valid address or carried control characters', REG],
+  ['email.disposable', 'bool', 'the domain is a disposable mail provider', REG],
+  ['email.free_mail', 'bool', 'the domain is a common free-mail provider', REG],
+  ['email.plus_tag', 'bool', 'the address carries a +tag the provider ignores', REG],
+  ['email.folded', 'bool', 'dots or a +tag were folded away to reach the canonical address', REG],
+  ['email.local_length', 'number', 'length of the canonical local part', REG],
+  ['email.digit_ratio', 'number', 'share of digits in the canonical local part', REG],
+  ['email.domain', 'string', 'email domain, lower case', REG],
+  ['phone.present', 'bool', 'a phone number was given', REG],
+  ['phone.valid', 'bool', 'the phone number is valid for its country', REG],
+  ['phone.country', 'string', 'ISO country of the phone number', REG],
+  ['phone.mobile', 'bool', 'the phone number is a mobile line', REG],
+  ['phone.virtual_operator', 'bool', 'Chinese virtual-operator segment 170/171/162/165/167', REG],
+  ['referral.present', 'bool', 'a referral code was given', REG],
+  ['login.failure', 'bool', 'the password/OTP check failed', LOGIN],
+  ['login.method', 'string', 'password, sms, oauth, passkey or empty', LOGIN],
+  ['coupon.value', 'number', 'face value in minor units (0 when not given)', CLAIM],
+  ['coupon.has_campaign', 'bool', 'a campaign id was given', CLAIM],
+  ['address.present', 'bool', 'a shipping address was given', CLAIM],
+  ['payment.present', 'bool', 'a payment fingerprint was given', CLAIM],
+  ['account.known', 'bool', 'Bouncer scored this account’s registration', CLAIM],
+  ['account.age_s', 'number', 'seconds since the account registered (remembered, else account_created_at)', CLAIM],
+  ['account.reg_score', 'number', 'the score Bouncer gave this account’s registration', CLAIM],
+  ['model.score', 'number', 'the model’s fraud probability, 0–1', ALL],
+]
+
+export const FEATURES: FeatureDef[] = [
+  ...STATIC.map(([name, type, description, events]) => ({ name, type, description, events })),
+  ...new CounterPlan('', COUNTERS).featureNames().map((c) => ({ ...c, type: 'number' as const })),
+]
+
+export const FEATURE_INDEX: ReadonlyMap<string, FeatureDef> = new Map(FEATURES.map((f) => [f.name, f]))
+export const NAMESPACES: ReadonlySet<string> = new Set(FEATURES.map((f) => f.name.slice(0, f.name.indexOf('.'))))

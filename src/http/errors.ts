@@ -1,0 +1,36 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+
+export interface ApiIssue {
+  path: string
+  message: string
+}
+
+/** Stable machine codes for every error the API returns. */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rules_invalid'
+  | 'service_unavailable'
+  | 'internal_error'
+
+export function sendError(reply: FastifyReply, status: number, error: ErrorCode, message: string, issues?: ApiIssue[]): FastifyReply {
+  return reply.code(status).type('application/json').send(issues ? { error, message, issues } : { error, message })
+}
+
+/** Fastify's own parser errors mapped onto the contract's shapes; anything else is ours and a 500. */
+export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = err.statusCode ?? 500
+  if (status === 413) return sendError(reply, 413, 'payload_too_large', `body exceeds the ${req.routeOptions.bodyLimit ?? 65536}-byte limit`)
+  if (status === 415) return sendError(reply, 415, 'unsupported_media_type', 'Content-Type must be application/json')
+  if (status >= 400 && status < 500) {
+    const message = err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'body is empty; send a JSON object' : err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `body is not valid JSON: ${err.message}` : err.message
+    return sendError(reply, 400, 'invalid_request', message, [{ path: '(body)', message }])
+  }
+  req.log.error({ err }, 'unhandled error')
+  return sendError(reply, 500, 'internal_error', 'internal error')
+}

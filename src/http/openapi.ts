@@ -1,0 +1,51 @@
+import { z } from 'zod'
+import { ErrorResponse, FeedbackRequest, ScoreRequest, ScoreResponse } from '../events/schemas.js'
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' })
+const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
+
+/** The OpenAPI document, generated from the same zod schemas the service validates with. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Bouncer risk scoring API', version, description: 'Score registrations, logins and coupon claims. See CONTRACT.md.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        ScoreRequest: schema(ScoreRequest),
+        ScoreResponse: z.toJSONSchema(ScoreResponse, { target: 'openapi-3.0', unrepresentable: 'any' }),
+        FeedbackRequest: schema(FeedbackRequest),
+        Error: z.toJSONSchema(ErrorResponse, { target: 'openapi-3.0' }),
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/score': {
+        post: {
+          summary: 'Score one event',
+          parameters: [{ name: 'explain', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true'] }, description: 'include the feature vector' }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ScoreRequest' } } } },
+          responses: {
+            '200': { description: 'decision', content: { 'application/json': { schema: { $ref: '#/components/schemas/ScoreResponse' } } } },
+            '400': err('invalid_request'),
+            '401': err('unauthorized'),
+            '409': err('conflict: the same event_id is being scored right now'),
+            '413': err('payload_too_large'),
+            '415': err('unsupported_media_type'),
+          },
+        },
+      },
+      '/v1/feedback': {
+        post: {
+          summary: 'Label a scored event',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedbackRequest' } } } },
+          responses: { '202': { description: 'accepted' }, '400': err('invalid_request'), '401': err('unauthorized') },
+        },
+      },
+      '/v1/rules': { get: { summary: 'The rule set in force', responses: { '200': { description: 'rules' } } } },
+      '/v1/rules/reload': { post: { summary: 'Reload rules from disk (admin key)', responses: { '200': { description: 'reloaded' }, '422': err('rules_invalid'), '403': err('forbidden') } } },
+      '/healthz': { get: { security: [], summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
+      '/readyz': { get: { security: [], summary: 'Rules and model loaded; Redis answers when configured', responses: { '200': { description: 'ready' }, '503': err('not ready') } } },
+    },
+  }
+}

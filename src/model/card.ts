@@ -1,0 +1,18 @@
+import { z } from 'zod'
+
+export const CardSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+  version: z.string().min(1),
+  kind: z.literal('logistic_regression'),
+  created_by: z.string(),
+  features: z.array(z.string()).min(1),
+  onnx: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), input: z.string(), output: z.string() }),
+  thresholds: z
+    .object({ challenge: z.number().min(0).max(100), review: z.number().min(0).max(100), deny: z.number().min(0).max(100) })
+    .refine((t) => t.challenge <= t.review && t.review <= t.deny, 'thresholds must be challenge <= review <= deny'),
+  /** the linear form, for per-feature attributions: z = (log1p(max(x,0)) - mean) / scale, logit = w·z + b */
+  linear: z.object({ mean: z.array(z.number()), scale: z.array(z.number()), weights: z.array(z.number()), bias: z.number() }),
+  training: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.unknown()),
+})
+export type Card = z.infer<typeof CardSchema>

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { FEATURE_INDEX } from '../features/catalog.js'
+import type { Features } from '../features/extract.js'
+import { CardSchema, type Card } from './card.js'
+
+export class ModelLoadError extends Error {
+  constructor(public readonly file: string, public readonly line: number, message: string) {
+    super(`${file}:${line} ${message}`)
+    this.name = 'ModelLoadError'
+  }
+}
+
+export interface Attribution {
+  feature: string
+  value: number
+  /** contribution to the logit */
+  contribution: number
+}
+
+function lineOf(text: string, needle: string): number {
+  const i = text.indexOf(needle)
+  return i < 0 ? 1 : text.slice(0, i).split('\n').length
+}
+
+/** Model features must be numbers or booleans the service computes (`model.score` is its own output). */
+export function checkFeatures(card: Card): string | undefined {
+  for (const f of card.features) {
+    const def = FEATURE_INDEX.get(f)
+    if (!def || f === 'model.score') return `the card names feature \`${f}\`, which the service does not compute`
+    if (def.type === 'string') return `the card names feature \`${f}\`, which is a string; models take numbers and booleans`
+  }
+  if (card.linear.weights.length !== card.features.length || card.linear.mean.length !== card.features.length || card.linear.scale.length !== card.features.length) {
+    return 'linear.weights, linear.mean and linear.scale must have one entry per feature'
+  }
+  return undefined
+}
+
+/** Feature vector in card order: booleans as 0/1, a missing feature as 0. */
+export function vectorize(features: readonly string[], flat: Features, out = new Float32Array(features.length)): Float32Array {
+  for (let i = 0; i < features.length; i++) {
+    const v = flat[features[i]!]
+    out[i] = typeof v === 'number' ? v : v === true ? 1 : 0
+  }
+  return out
+}
+
+export class Model {
+  private constructor(
+    readonly card: Card,
+    readonly dir: string,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  get id(): string {
+    return this.card.id
+  }
+  get version(): string {
+    return this.card.version
+  }
+
+  /** Load and verify a model directory: card schema, feature names, and the ONNX file's sha256. */
+  static async load(dir: string): Promise<Model> {
+    const cardFile = join(dir, 'card.json')
+    let text: string
+    try {
+      text = readFileSync(cardFile, 'utf8')
+    } catch (err) {
+      throw new ModelLoadError(cardFile, 1, `cannot read model card: ${(err as Error).message}`)
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (err) {
+      const m = /position (\d+)/.exec((err as Error).message)
+      throw new ModelLoadError(cardFile, m ? text.slice(0, Number(m[1])).split('\n').length : 1, `invalid JSON: ${(err as Error).message}`)
+    }
+    const parsed = CardSchema.safeParse(json)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      const key = String(issue.path[0] ?? '')
+      throw new ModelLoadError(cardFile, key ? lineOf(text, `"${key}"`) : 1, `${issue.path.join('.')}: ${issue.message}`)
+    }
+    const card = parsed.data
+    const bad = checkFeatures(card)
+    if (bad) {
+      const name = /`([^`]+)`/.exec(bad)?.[1]
+      throw new ModelLoadError(cardFile, name ? lineOf(text, `"${name}"`) : lineOf(text, '"linear"'), bad)
+    }
+    const onnxFile = join(dir, card.onnx.file)
+    let bytes: Buffer
+    try {
+      bytes = readFileSync(onnxFile)
+    } catch (err) {
+      throw new ModelLoadError(onnxFile, 1, `cannot read model: ${(err as Error).message}`)
+    }
+    const sha = createHash('sha256').update(bytes).digest('hex')
+    if (sha !== card.onnx.sha256) {
+      throw new ModelLoadError(cardFile, lineOf(text, '"sha256"'), `onnx.sha256 does not match ${card.onnx.file} (file is ${sha})`)
+    }
+    let session: ort.InferenceSession
+    try {
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
+    } catch (err) {
+      throw new ModelLoadError(onnxFile, 1, `onnxruntime rejected the model: ${(err as Error).message}`)
+    }
+    if (!session.inputNames.includes(card.onnx.input) || !session.outputNames.includes(card.onnx.output)) {
+      throw new ModelLoadError(cardFile, lineOf(text, '"input"'), `the model's inputs/outputs (${session.inputNames}/${session.outputNames}) do not match the card`)
+    }
+    return new Model(card, dir, session)
+  }
+
+  /** Fraud probabilities for a batch of vectors laid out row by row. */
+  async predictBatch(rows: Float32Array, n: number): Promise<Float32Array> {
+    const input = new ort.Tensor('float32', rows, [n, this.card.features.length])
+    const out = await this.session.run({ [this.card.onnx.input]: input })
+    return out[this.card.onnx.output]!.data as Float32Array
+  }
+
+  async predict(vector: Float32Array): Promise<number> {
+    return (await this.predictBatch(vector, 1))[0]!
+  }
+
+  /** Per-feature contributions to the logit, largest positive first. */
+  explain(vector: Float32Array, top = 3): Attribution[] {
+    const { mean, scale, weights } = this.card.linear
+    const out: Attribution[] = []
+    for (let i = 0; i < vector.length; i++) {
+      const z = (Math.log1p(Math.max(vector[i]!, 0)) - mean[i]!) / scale[i]!
+      const c = weights[i]! * z
+      if (c > 0) out.push({ feature: this.card.features[i]!, value: vector[i]!, contribution: c })
+    }
+    out.sort((a, b) => b.contribution - a.contribution)
+    return out.slice(0, top)
+  }
+
+  async close(): Promise<void> {
+    await this.session.release()
+  }
+}

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto'
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import { createRuntime } from './runtime.js'
+
+let config
+try {
+  config = loadConfig()
+} catch (err) {
+  if (err instanceof ConfigError) {
+    for (const i of err.issues) console.error(`config error: ${i.variable}: ${i.message}`)
+    process.exit(78)
+  }
+  throw err
+}
+
+const log = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } })
+
+let apiKeys = config.apiKeys
+let adminKeys = config.adminKeys
+if (!apiKeys || apiKeys.length === 0) {
+  const key = `bk_dev_${randomBytes(18).toString('base64url')}`
+  apiKeys = [key]
+  if (adminKeys.length === 0) adminKeys = [`bk_admin_dev_${randomBytes(18).toString('base64url')}`]
+  // Printed once, to stderr, so it is visible but never lands in the JSON decision log.
+  process.stderr.write(
+    `\n  WARNING: API_KEYS is not set; generated development keys for this run only:\n` +
+      `    API key:   ${key}\n    admin key: ${adminKeys[0]}\n` +
+      `  Try: curl -s localhost:${config.port}/v1/score -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d @examples/registration.json\n\n`,
+  )
+}
+
+let runtime
+try {
+  runtime = await createRuntime(config, log, { decisionLog: (line) => log.info({ decision: line }, 'decision') })
+} catch (err) {
+  log.fatal({ err: String(err) }, 'cannot start: rules or model failed to load')
+  process.exit(1)
+}
+
+const app = await buildApp(config, { runtime, apiKeys, adminKeys, logger: log.child({ component: 'http' }) as never })
+closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+  if (err) log.error({ err }, 'shutting down after error')
+  await app.close()
+  await runtime.close()
+})
+await app.listen({ port: config.port, host: config.host })
+log.info({ port: config.port, store: runtime.store.kind, rules: runtime.rules.current.version, model: runtime.model.version }, 'bouncer listening')

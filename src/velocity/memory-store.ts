@@ -1,0 +1,145 @@
+import { PENDING_PREFIX, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
+
+interface Entry<T> {
+  value: T
+  expiresAt: number
+}
+
+/**
+ * The embedded store: same semantics as the Redis scripts, for a single process (development, replay,
+ * training). Expiry follows the batch clock, not the wall clock, so replays in event time age keys
+ * exactly as live traffic would. Expired keys are swept every `sweepEvery` batches to bound memory.
+ */
+export class MemoryStore implements VelocityStore {
+  readonly kind = 'memory' as const
+  private strings = new Map<string, Entry<string>>()
+  private counts = new Map<string, Entry<Map<number, number>>>()
+  private sets = new Map<string, Entry<Map<string, number>>>()
+  private lastNow = 0
+  private batches = 0
+
+  constructor(private readonly sweepEvery = 10_000) {}
+
+  private live<T>(m: Map<string, Entry<T>>, key: string, now: number): Entry<T> | undefined {
+    const e = m.get(key)
+    if (e && e.expiresAt <= now) {
+      m.delete(key)
+      return undefined
+    }
+    return e
+  }
+
+  async execute(b: Batch): Promise<BatchResult> {
+    return this.executeSync(b)
+  }
+
+  /** Synchronous core, so replay and training avoid a promise per event. */
+  executeSync(b: Batch): BatchResult {
+    const now = b.now
+    this.lastNow = Math.max(this.lastNow, now)
+    if (++this.batches % this.sweepEvery === 0) this.sweep(this.lastNow)
+    const existing = this.live(this.strings, b.idempotencyKey, now)
+    if (existing) {
+      if (existing.value.startsWith(PENDING_PREFIX)) return { status: 'in_flight' }
+      return { status: 'replayed', stored: existing.value }
+    }
+    this.strings.set(b.idempotencyKey, { value: PENDING_PREFIX + b.nonce, expiresAt: now + b.idempotencyTtlMs })
+
+    let account: string | null = null
+    if (b.account) {
+      let e = this.live(this.strings, b.account.key, now)
+      if (!e && b.account.setIfAbsent !== '') {
+        e = { value: b.account.setIfAbsent, expiresAt: now + b.account.ttlMs }
+        this.strings.set(b.account.key, e)
+      }
+      account = e?.value ?? null
+    }
+
+    const values: number[] = []
+    for (const op of b.ops) {
+      if (op.kind === 'count') {
+        const bucket = Math.floor(now / op.bucketMs)
+        const oldest = bucket - Math.floor(op.windowMs / op.bucketMs) + 1
+        let e = this.live(this.counts, op.key, now)
+        if (op.add > 0) {
+          if (!e) {
+            e = { value: new Map(), expiresAt: 0 }
+            this.counts.set(op.key, e)
+          }
+          e.value.set(bucket, (e.value.get(bucket) ?? 0) + op.add)
+          e.expiresAt = now + op.windowMs + op.bucketMs
+        }
+        let sum = 0
+        if (e) {
+          for (const [b2, n] of e.value) {
+            if (b2 < oldest) e.value.delete(b2)
+            else if (b2 <= bucket) sum += n
+          }
+        }
+        values.push(sum)
+      } else {
+        const longest = Math.max(...op.windowsMs)
+        let e = this.live(this.sets, op.key, now)
+        if (e) for (const [m, t] of e.value) if (t <= now - longest) e.value.delete(m)
+        if (op.member !== '') {
+          if (!e) {
+            e = { value: new Map(), expiresAt: 0 }
+            this.sets.set(op.key, e)
+          }
+          // Re-insert so that Map order is recency order, which makes dropping the oldest cheap.
+          e.value.delete(op.member)
+          e.value.set(op.member, now)
+          while (e.value.size > op.cap) {
+            let oldestMember: string | undefined
+            let oldestT = Infinity
+            for (const [m, t] of e.value) if (t < oldestT) ((oldestT = t), (oldestMember = m))
+            if (oldestMember === undefined) break
+            e.value.delete(oldestMember)
+          }
+          e.expiresAt = now + longest
+        }
+        for (const w of op.windowsMs) {
+          let n = 0
+          if (e) for (const t of e.value.values()) if (t > now - w) n++
+          values.push(n)
+        }
+      }
+    }
+    return { status: 'fresh', account, values }
+  }
+
+  async finalize(f: Finalize): Promise<void> {
+    this.finalizeSync(f)
+  }
+
+  finalizeSync(f: Finalize): void {
+    const now = this.lastNow
+    this.strings.set(f.idempotencyKey, { value: f.response, expiresAt: now + f.idempotencyTtlMs })
+    if (f.account) this.strings.set(f.account.key, { value: f.account.value, expiresAt: now + f.account.ttlMs })
+  }
+
+  async stored(key: string): Promise<string | null> {
+    return this.live(this.strings, key, this.lastNow)?.value ?? null
+  }
+
+  async ping(): Promise<boolean> {
+    return true
+  }
+
+  async close(): Promise<void> {
+    this.strings.clear()
+    this.counts.clear()
+    this.sets.clear()
+  }
+
+  /** Keys currently held, for tests of expiry and memory bounds. */
+  keyCount(): number {
+    return this.strings.size + this.counts.size + this.sets.size
+  }
+
+  sweep(now: number): void {
+    for (const m of [this.strings, this.counts, this.sets] as Map<string, Entry<unknown>>[]) {
+      for (const [k, e] of m) if (e.expiresAt <= now) m.delete(k)
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Velocity store: the one place the scoring path touches shared state. A scored event sends one batch
+ * (idempotency claim + account memory + every counter) and gets every value back in one round trip.
+ * Both implementations (Redis, in-memory) pass the same contract suite in test/velocity/.
+ */
+
+export type CounterOp =
+  | {
+      /** bucketed sliding-window count over one window */
+      kind: 'count'
+      key: string
+      add: number
+      windowMs: number
+      bucketMs: number
+    }
+  | {
+      /** exact distinct members; read back for every window at once */
+      kind: 'distinct'
+      key: string
+      /** member to add, or '' to only read */
+      member: string
+      windowsMs: number[]
+      /** at most this many members are kept; the oldest are dropped past it */
+      cap: number
+    }
+
+export interface AccountMemory {
+  key: string
+  /** written only if the account is not yet known (registration); '' to only read */
+  setIfAbsent: string
+  ttlMs: number
+}
+
+export interface Batch {
+  now: number
+  idempotencyKey: string
+  idempotencyTtlMs: number
+  /** marks this request's claim on the idempotency key until the decision is stored */
+  nonce: string
+  account?: AccountMemory | undefined
+  ops: CounterOp[]
+}
+
+export type BatchResult =
+  | { status: 'fresh'; account: string | null; values: number[] }
+  | { status: 'replayed'; stored: string }
+  | { status: 'in_flight' }
+
+export interface Finalize {
+  idempotencyKey: string
+  idempotencyTtlMs: number
+  response: string
+  account?: { key: string; value: string; ttlMs: number } | undefined
+}
+
+export interface VelocityStore {
+  readonly kind: 'redis' | 'memory'
+  execute(batch: Batch): Promise<BatchResult>
+  finalize(f: Finalize): Promise<void>
+  /** read a stored decision without claiming (used while another request holds the claim) */
+  stored(idempotencyKey: string): Promise<string | null>
+  ping(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export const PENDING_PREFIX = 'pending:'
+
+/** Values per op in a result: one for a count, one per window for a distinct op. */
+export function valuesPerOp(op: CounterOp): number {
+  return op.kind === 'count' ? 1 : op.windowsMs.length
+}
