@@ -78,8 +78,8 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   f['device.rooted'] = dev?.rooted === true
   f['device.headless'] = dev?.headless === true
   f['device.platform'] = dev?.platform ?? ''
-  // A native-app platform whose user agent is a desktop browser (or the reverse) is a forged SDK payload.
-  f['device.ua_mismatch'] = ua.present && dev?.platform !== undefined && (dev.platform === 'ios' || dev.platform === 'android') !== ua.mobile && !(dev.platform === 'android' && ua.os === 'android') && !(dev.platform === 'ios' && ua.os === 'ios')
+  // A native-app platform whose user agent names another operating system is a forged SDK payload.
+  f['device.ua_mismatch'] = ua.present && ua.os !== '' && ((dev?.platform === 'ios' && ua.os !== 'ios') || (dev?.platform === 'android' && ua.os !== 'android'))
   if (dev?.id !== undefined) id.device = d.hash('dev', dev.id)
 
   const b = e.behavior

@@ -39,6 +39,20 @@ export class AsnDb {
     return this.v4start.length + this.v6start.length
   }
 
+  /** IPv4 ranges [start, end] announced by one ASN (used by the traffic simulator). */
+  v4RangesOf(asn: number): [number, number][] {
+    const out: [number, number][] = []
+    for (let i = 0; i < this.v4asn.length; i++) if (this.v4asn[i] === asn) out.push([this.v4start[i]!, this.v4end[i]!])
+    return out
+  }
+
+  /** IPv6 ranges of one ASN, as top-64-bit [start, end]. */
+  v6RangesOf(asn: number): [bigint, bigint][] {
+    const out: [bigint, bigint][] = []
+    for (let i = 0; i < this.v6asn.length; i++) if (this.v6asn[i] === asn) out.push([this.v6start[i]!, this.v6end[i]!])
+    return out
+  }
+
   lookup(ip: ParsedIp): number {
     if (ip.version === 4) return search(this.v4start, this.v4end, this.v4asn, ip.high as number)
     return search(this.v6start, this.v6end, this.v6asn, ip.high as bigint)
