@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { ConflictError } from './decision/scorer.js'
 import { FeedbackRequest, ScoreRequest, toIssues } from './events/schemas.js'
@@ -15,7 +15,8 @@ export interface AppDeps {
   /** resolved keys (server.ts generates development keys when none are configured) */
   apiKeys: string[]
   adminKeys: string[]
-  logger?: FastifyServerOptions['logger']
+  /** a pino instance (Fastify 5 takes it as loggerInstance) */
+  logger?: FastifyBaseLogger
 }
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
@@ -23,9 +24,8 @@ const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
 /** The HTTP layer: parse, authenticate, call the scorer, reply. No scoring logic lives here. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.bodyLimit,
-    disableRequestLogging: true,
     return503OnClosing: true,
   })
   const { runtime } = deps

@@ -40,7 +40,8 @@ try {
   process.exit(1)
 }
 
-const app = await buildApp(config, { runtime, apiKeys, adminKeys, logger: log.child({ component: 'http' }) as never })
+// Per-request access logs are off (level warn): the decision log is the one line per request.
+const app = await buildApp(config, { runtime, apiKeys, adminKeys, logger: log.child({ component: 'http' }, { level: 'warn' }) })
 closeWithGrace({ delay: 10_000 }, async ({ err }) => {
   if (err) log.error({ err }, 'shutting down after error')
   await app.close()

@@ -52,7 +52,7 @@ try {
   }
   throw err
 }
-if (out !== process.stdout) await new Promise((res) => out.end(res))
+if (out !== process.stdout) await new Promise<void>((res) => out.end(() => res()))
 await model.close()
 
 const pct = (n: number, d: number) => (d ? `${((n / d) * 100).toFixed(2)}%` : '—')

@@ -5,7 +5,7 @@ import { Environment } from '@marcbachmann/cel-js'
 import { LineCounter, parseDocument, type Document } from 'yaml'
 import { z } from 'zod'
 import { Decision, EVENT_TYPES, type EventType } from '../events/schemas.js'
-import { FEATURE_INDEX, NAMESPACES } from '../features/catalog.js'
+import { FEATURES, FEATURE_INDEX, NAMESPACES } from '../features/catalog.js'
 
 export const Action = Decision
 export type Action = Decision
@@ -109,6 +109,16 @@ function referencedFeatures(expr: string): string[] {
   return out
 }
 
+/** Every catalogued feature at a typed default: conditions are probed against it once at compile time. */
+const PROBE: Record<string, Record<string, unknown>> = (() => {
+  const ctx: Record<string, Record<string, unknown>> = {}
+  for (const f of FEATURES) {
+    const dot = f.name.indexOf('.')
+    ;(ctx[f.name.slice(0, dot)] ??= {})[f.name.slice(dot + 1)] = f.type === 'number' ? 0 : f.type === 'bool' ? false : ''
+  }
+  return ctx
+})()
+
 export function compileCondition(expr: string): { test: Evaluator; error?: undefined } | { error: string } {
   for (const f of referencedFeatures(expr)) {
     if (!FEATURE_INDEX.has(f)) {
@@ -120,7 +130,16 @@ export function compileCondition(expr: string): { test: Evaluator; error?: undef
     const checked = env.check(expr)
     if (!checked.valid) return { error: `invalid condition: ${checked.error?.message ?? 'type check failed'}` }
     if (checked.type !== 'bool' && checked.type !== 'dyn') return { error: `condition must be a boolean, not ${checked.type}` }
-    return { test: env.parse(expr) as Evaluator }
+    const test = env.parse(expr) as Evaluator
+    // Map values are dynamically typed, so the checker cannot see `ip.hosting > 3` or a numeric result.
+    let probe: unknown
+    try {
+      probe = test(PROBE)
+    } catch (err) {
+      return { error: `type error: ${(err as Error).message.split('\n')[0]}` }
+    }
+    if (typeof probe !== 'boolean') return { error: `condition must be a boolean, not ${typeof probe}` }
+    return { test }
   } catch (err) {
     return { error: `invalid condition: ${(err as Error).message.split('\n')[0]}` }
   }

@@ -188,7 +188,16 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
     user_agent: who.device.ua,
     device: { id: who.device.id, platform: who.device.platform, emulator: false, rooted: r.chance(0.01), headless: false },
   })
-  const push = (e: ScoreRequest, label: 'fraud' | 'legit', family: Family, tags: string[] = []) => out.push({ ...e, label, sim: { family, tags } } as SimEvent)
+  // Many storefronts call from their backend without the client SDK, for any actor: then there is no
+  // device or behaviour data. Presence of SDK data must not be what separates fraud from legit.
+  const push = (e: ScoreRequest, label: 'fraud' | 'legit', family: Family, tags: string[] = []) => {
+    const sdkless = e.event === 'login' ? 0.35 : 0.15
+    if (r.chance(sdkless)) {
+      delete (e as { behavior?: unknown }).behavior
+      if (r.chance(0.5)) delete (e as { device?: unknown }).device
+    }
+    out.push({ ...e, label, sim: { family, tags } } as SimEvent)
+  }
 
   // Diurnal time-of-day: quiet at night, peaks at lunch and evening.
   const dayTime = (day: number) => {
@@ -337,6 +346,7 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
   for (let c = 0; c < n(p.stuffingCampaigns); c++) {
     const v6rot = c === 0 ? v6prefix([4134, 9808]) : undefined
     const scriptedUa = r.chance(0.4)
+    const forgesSdk = r.chance(0.5)
     const start = t0 + r.next() * (span - 4 * 3_600_000)
     const attempts = r.int(1500, 3500)
     const rate = r.logNormal(1200, 0.5)
@@ -348,8 +358,10 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
       const bot: Person = { ...target, device: { id: r.chance(0.7) ? '' : `dev-${r.hex(16)}`, platform: 'web', ua: scriptedUa ? r.pick(UA.scripted) : r.pick(UA.web) }, ip: () => ip }
       const t = start + i * r.exp(rate)
       const success = real && r.chance(0.04)
-      const e = { ...common(t, bot, ip), event: 'login', account_id: target.account, outcome: success ? 'success' : 'failure', method: 'password' } as ScoreRequest & { device?: { id?: string } }
+      const e = { ...common(t, bot, ip), event: 'login', account_id: target.account, outcome: success ? 'success' : 'failure', method: 'password' } as ScoreRequest & { device?: { id?: string }; behavior?: unknown }
       if (!bot.device.id) delete e.device
+      // Better kits replay recorded SDK payloads.
+      if (forgesSdk) e.behavior = { fill_ms: r.int(400, 6000), keystrokes: r.int(8, 24), pointer_moves: r.int(0, 30), pastes: r.int(0, 1) }
       push(e, 'fraud', success ? 'account_takeover' : 'credential_stuffing', [])
       if (success) victims.push(target)
     }

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import { ScoreRequest } from '../../src/events/schemas.js'
+import { FEATURE_INDEX } from '../../src/features/catalog.js'
+import { extractFeatures } from '../../src/features/extract.js'
+import { sharedSignalData } from '../../src/runtime.js'
+import { UaAnalyzer } from '../../src/signals/useragent.js'
+import { makeHasher } from '../../src/util/hash.js'
+import { CounterPlan } from '../../src/velocity/counters.js'
+import { claim, login, registration } from '../helpers.js'
+
+const data = sharedSignalData()
+const deps = { ...data, ua: new UaAnalyzer(), hash: makeHasher('test-secret-0123456789'), hostingAsns: new Set([16509, 37963]) }
+const extract = (body: Record<string, unknown>) => extractFeatures(ScoreRequest.parse(body), deps)
+
+describe('feature extraction', () => {
+  it('produces only catalogued features, for every door', () => {
+    for (const body of [registration(), login(), claim({ shipping_address: 'a', payment_fingerprint: 'p' })]) {
+      for (const k of Object.keys(extract(body).features)) expect(FEATURE_INDEX.has(k), k).toBe(true)
+    }
+  })
+
+  it('recognises a cloud address from the hosting list', () => {
+    expect(extract(login({ ip: '47.100.10.20' })).features['ip.hosting']).toBe(true)
+    expect(extract(login({ ip: '36.112.24.10' })).features['ip.hosting']).toBe(false)
+  })
+
+  it('clamps forged behaviour values and flags them', () => {
+    const f = extract(registration({ behavior: { fill_ms: -50, keystrokes: 3.5 } })).features
+    expect(f['behavior.fill_ms']).toBe(0)
+    expect(f['behavior.invalid']).toBe(true)
+    expect(extract(registration()).features['behavior.invalid']).toBe(false)
+  })
+
+  it('flags a native platform whose user agent names another OS', () => {
+    const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36'
+    expect(extract(login({ user_agent: ua, device: { id: 'd', platform: 'ios' } })).features['device.ua_mismatch']).toBe(true)
+    expect(extract(login({ user_agent: ua, device: { id: 'd', platform: 'web' } })).features['device.ua_mismatch']).toBe(false)
+  })
+
+  it('hashes identities with the secret and never keeps raw PII', () => {
+    const body = registration({ email: 'Li.Wei+x@gmail.com', phone: '+8613800138000', account_id: 'acct-raw-id' })
+    const { identity } = extract(body)
+    const all = JSON.stringify(identity)
+    for (const raw of ['liwei', 'Li.Wei', '13800138000', 'acct-raw-id', '36.112.24.10']) expect(all).not.toContain(raw)
+    expect(identity.email).toBe(extract(registration({ email: 'liwei@gmail.com' })).identity.email)
+    const other = extractFeatures(ScoreRequest.parse(body), { ...deps, hash: makeHasher('another-secret-0123456') }).identity
+    expect(other.email).not.toBe(identity.email)
+  })
+
+  it('keys IPv6 rotation inside one /64 to one prefix', () => {
+    const a = extract(login({ ip: '240e:3b0:1:2::aaaa' })).identity
+    const b = extract(login({ ip: '240e:3b0:1:2:ffff::1' })).identity
+    expect(a.ip).not.toBe(b.ip)
+    expect(a.ip_prefix).toBe(b.ip_prefix)
+  })
+})
+
+describe('counter plan', () => {
+  const plan = new CounterPlan('p:')
+  it('adds to failure counters only on failures, but reads them on every login', () => {
+    const ok = ScoreRequest.parse(login({ outcome: 'success' }))
+    const bad = ScoreRequest.parse(login({ outcome: 'failure' }))
+    const id = extractFeatures(ok, deps).identity
+    const find = (e: typeof ok) => plan.plan(e, id).ops.find((o) => o.key.includes('ip.login_failures:10m'))
+    expect(find(ok)).toMatchObject({ kind: 'count', add: 0 })
+    expect(find(bad)).toMatchObject({ kind: 'count', add: 1 })
+  })
+  it('skips counters whose key is missing (no device id, no device counters)', () => {
+    const e = ScoreRequest.parse(login({ device: undefined }))
+    const p = plan.plan(e, extractFeatures(e, deps).identity)
+    expect(p.features.some((f) => f.startsWith('device.'))).toBe(false)
+    expect(p.features).toContain('ip.accounts_tried_10m')
+  })
+})

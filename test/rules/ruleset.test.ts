@@ -1,0 +1,123 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { evaluateRules } from '../../src/decision/combine.js'
+import { loadRuleSet, RuleLoadError, type RuleError } from '../../src/rules/ruleset.js'
+
+function dirWith(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'bouncer-rules-'))
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(d, name, '..'), { recursive: true })
+    writeFileSync(join(d, name), text)
+  }
+  return d
+}
+
+function errorsOf(files: Record<string, string>): RuleError[] {
+  try {
+    loadRuleSet(dirWith(files))
+  } catch (err) {
+    if (err instanceof RuleLoadError) return err.errors
+    throw err
+  }
+  throw new Error('expected the rule set to be rejected')
+}
+
+const rule = (over: string) => `rules:
+  - id: t.one
+    event: login
+    when: ip.login_failures_10m >= 3
+    action: challenge
+    code: T_ONE
+    description: test rule
+${over}`
+
+describe('rule set loading', () => {
+  it('loads the shipped rules with a content version', () => {
+    const set = loadRuleSet('rules')
+    expect(set.rules.length).toBeGreaterThan(15)
+    expect(set.version).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(set.byEvent.login.every((r) => r.events.includes('login'))).toBe(true)
+    expect(set.lists.hostingAsns.has(16509)).toBe(true)
+  })
+
+  it('gives the same version for the same files and a new one for any change', () => {
+    const a = loadRuleSet(dirWith({ 'login.yaml': rule('') }))
+    const b = loadRuleSet(dirWith({ 'login.yaml': rule('') }))
+    const c = loadRuleSet(dirWith({ 'login.yaml': rule('    score: 5\n') }))
+    expect(a.version).toBe(b.version)
+    expect(c.version).not.toBe(a.version)
+  })
+
+  it('names file, line and a suggestion for an unknown feature', () => {
+    const [e] = errorsOf({ 'login.yaml': rule('').replace('ip.login_failures_10m', 'ip.login_failure_10m') })
+    expect(e).toMatchObject({ rule: 't.one', line: 4 })
+    expect(e!.file).toMatch(/login\.yaml$/)
+    expect(e!.message).toContain('unknown feature `ip.login_failure_10m`, did you mean `ip.login_failures_10m`?')
+  })
+
+  it('reports CEL syntax errors at the condition', () => {
+    const [e] = errorsOf({ 'login.yaml': rule('').replace('>= 3', '>= ') })
+    expect(e).toMatchObject({ rule: 't.one', line: 4 })
+    expect(e!.message).toMatch(/invalid condition/)
+  })
+
+  it('rejects a non-boolean condition', () => {
+    const [e] = errorsOf({ 'login.yaml': rule('').replace('ip.login_failures_10m >= 3', 'ip.login_failures_10m') })
+    expect(e!.message).toMatch(/invalid condition|boolean/)
+  })
+
+  it('reports a bad action and an unknown field with their lines', () => {
+    const errs = errorsOf({ 'login.yaml': rule('    colour: red\n').replace('action: challenge', 'action: block') })
+    expect(errs.map((e) => e.message).join('\n')).toMatch(/action/)
+    expect(errs.map((e) => e.message).join('\n')).toMatch(/unknown field\(s\) colour/)
+    expect(errs.find((e) => /action/.test(e.message))!.line).toBe(5)
+  })
+
+  it('reports YAML syntax errors with line and column', () => {
+    const [e] = errorsOf({ 'login.yaml': 'rules:\n  - id: [unclosed\n' })
+    expect(e!.message).toMatch(/^YAML/)
+    expect(e!.line).toBeGreaterThanOrEqual(2)
+  })
+
+  it('rejects duplicate rule ids across files', () => {
+    const errs = errorsOf({ 'a.yaml': rule(''), 'b.yaml': rule('') })
+    expect(errs[0]!.message).toMatch(/duplicate rule id/)
+  })
+
+  it('ignores the cases files beside the rules', () => {
+    const set = loadRuleSet(dirWith({ 'login.yaml': rule(''), 'login.cases.yaml': 'not: [a rule file' }))
+    expect(set.rules).toHaveLength(1)
+  })
+})
+
+describe('rule evaluation', () => {
+  const set = loadRuleSet(dirWith({ 'login.yaml': rule('') + `  - id: t.shadow
+    event: login
+    when: ua.automation
+    action: deny
+    mode: shadow
+    code: T_SHADOW
+    description: shadow
+` }))
+
+  it('matches when the condition is true', () => {
+    expect(evaluateRules(set, 'login', { 'ip.login_failures_10m': 3 }).matched.map((r) => r.id)).toEqual(['t.one'])
+    expect(evaluateRules(set, 'login', { 'ip.login_failures_10m': 2 }).matched).toEqual([])
+  })
+
+  it('treats a comparison with a missing feature as no match', () => {
+    expect(evaluateRules(set, 'login', {}).matched).toEqual([])
+  })
+
+  it('keeps shadow matches apart from enforced ones', () => {
+    const o = evaluateRules(set, 'login', { 'ua.automation': true, 'ip.login_failures_10m': 9 })
+    expect(o.matched.map((r) => r.id)).toEqual(['t.one'])
+    expect(o.shadow.map((r) => r.id)).toEqual(['t.shadow'])
+  })
+
+  it('runs only the rules of the event door', () => {
+    expect(evaluateRules(set, 'registration', { 'ip.login_failures_10m': 99 }).matched).toEqual([])
+  })
+})

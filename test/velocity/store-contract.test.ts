@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { MemoryStore } from '../../src/velocity/memory-store.js'
+import { RedisStore } from '../../src/velocity/redis-store.js'
+import type { Batch, CounterOp, VelocityStore } from '../../src/velocity/store.js'
+import { uniq } from '../helpers.js'
+
+const H = 3_600_000
+const T0 = Date.parse('2026-11-11T00:00:00Z')
+
+function batch(now: number, ops: CounterOp[], over: Partial<Batch> = {}): Batch {
+  return { now, idempotencyKey: `t:idem:${uniq()}`, idempotencyTtlMs: 60_000, nonce: uniq('n'), ops, ...over }
+}
+const count = (key: string, add = 1, windowMs = H): CounterOp => ({ kind: 'count', key, add, windowMs, bucketMs: windowMs / 60 })
+const distinct = (key: string, member: string, windowsMs = [H, 24 * H], cap = 1000): CounterOp => ({ kind: 'distinct', key, member, windowsMs, cap })
+
+async function values(store: VelocityStore, b: Batch): Promise<number[]> {
+  const r = await store.execute(b)
+  if (r.status !== 'fresh') throw new Error(`expected fresh, got ${r.status}`)
+  return r.values
+}
+
+// One contract, two implementations: the embedded store must behave exactly like the Redis scripts.
+const stores: [string, () => Promise<VelocityStore>][] = [
+  ['memory', async () => new MemoryStore()],
+  [
+    'redis',
+    async () => {
+      const s = new RedisStore(inject('redisUrl'), 500)
+      await s.ready()
+      return s
+    },
+  ],
+]
+
+describe.each(stores)('velocity store contract: %s', (_name, make) => {
+  let store: VelocityStore
+  beforeAll(async () => {
+    store = await make()
+  })
+  afterAll(async () => {
+    await store.close()
+  })
+
+  it('counts events including the current one', async () => {
+    const k = `t:c:${uniq()}`
+    expect(await values(store, batch(T0, [count(k)]))).toEqual([1])
+    expect(await values(store, batch(T0 + 1000, [count(k)]))).toEqual([2])
+    expect(await values(store, batch(T0 + 2000, [count(k, 0)]))).toEqual([2])
+  })
+
+  it('slides the window instead of resetting at a fixed boundary', async () => {
+    const k = `t:c:${uniq()}`
+    // 5 events just before the top of the hour, 5 just after: a fixed hourly window would show 5.
+    for (let i = 0; i < 5; i++) await values(store, batch(T0 + H - 60_000 + i, [count(k)]))
+    let last: number[] = []
+    for (let i = 0; i < 5; i++) last = await values(store, batch(T0 + H + 60_000 + i, [count(k)]))
+    expect(last).toEqual([10])
+    // Just under an hour after the first five they have left the window (one-minute buckets); the rest remain.
+    expect(await values(store, batch(T0 + 2 * H - 30_000, [count(k, 0)]))).toEqual([5])
+    expect(await values(store, batch(T0 + 3 * H + 120_000, [count(k, 0)]))).toEqual([0])
+  })
+
+  it('counts distinct members per window, exactly', async () => {
+    const k = `t:d:${uniq()}`
+    expect(await values(store, batch(T0, [distinct(k, 'a')]))).toEqual([1, 1])
+    expect(await values(store, batch(T0 + 1000, [distinct(k, 'a')]))).toEqual([1, 1])
+    expect(await values(store, batch(T0 + 2000, [distinct(k, 'b')]))).toEqual([2, 2])
+    // two hours later: 'a' and 'b' are outside 1h but inside 24h
+    expect(await values(store, batch(T0 + 2 * H, [distinct(k, 'c')]))).toEqual([1, 3])
+    expect(await values(store, batch(T0 + 2 * H + 1, [distinct(k, '')]))).toEqual([1, 3])
+  })
+
+  it('caps distinct members, dropping the oldest', async () => {
+    const k = `t:d:${uniq()}`
+    let v: number[] = []
+    for (let i = 0; i < 8; i++) v = await values(store, batch(T0 + i, [distinct(k, `m${i}`, [H], 5)]))
+    expect(v).toEqual([5])
+  })
+
+  it('returns every op value from one batch, in order', async () => {
+    const a = `t:c:${uniq()}`
+    const b = `t:d:${uniq()}`
+    await values(store, batch(T0, [count(a), count(a)]))
+    expect(await values(store, batch(T0 + 1, [count(a), distinct(b, 'x'), count(a, 0)]))).toEqual([3, 1, 1, 3])
+  })
+
+  it('replays a repeated idempotency key without counting again', async () => {
+    const k = `t:c:${uniq()}`
+    const idem = `t:idem:${uniq()}`
+    const first = await store.execute(batch(T0, [count(k)], { idempotencyKey: idem }))
+    expect(first.status).toBe('fresh')
+    // Until the decision is stored, a retry sees the claim in flight.
+    expect((await store.execute(batch(T0 + 1, [count(k)], { idempotencyKey: idem }))).status).toBe('in_flight')
+    await store.finalize({ idempotencyKey: idem, idempotencyTtlMs: 60_000, response: '{"decision":"allow"}' })
+    const again = await store.execute(batch(T0 + 2, [count(k)], { idempotencyKey: idem }))
+    expect(again).toEqual({ status: 'replayed', stored: '{"decision":"allow"}' })
+    expect(await values(store, batch(T0 + 3, [count(k, 0)]))).toEqual([1])
+    expect(await store.stored(idem)).toBe('{"decision":"allow"}')
+  })
+
+  it('remembers an account only on first registration', async () => {
+    const key = `t:acct:${uniq()}`
+    const r1 = await store.execute(batch(T0, [], { account: { key, setIfAbsent: '{"t":1}', ttlMs: H } }))
+    const r2 = await store.execute(batch(T0 + 1, [], { account: { key, setIfAbsent: '{"t":2}', ttlMs: H } }))
+    const r3 = await store.execute(batch(T0 + 2, [], { account: { key, setIfAbsent: '', ttlMs: H } }))
+    expect(r1.status === 'fresh' && r1.account).toBe('{"t":1}')
+    expect(r2.status === 'fresh' && r2.account).toBe('{"t":1}')
+    expect(r3.status === 'fresh' && r3.account).toBe('{"t":1}')
+    const unknown = await store.execute(batch(T0, [], { account: { key: `t:acct:${uniq()}`, setIfAbsent: '', ttlMs: H } }))
+    expect(unknown.status === 'fresh' && unknown.account).toBeNull()
+  })
+
+  it('answers ping', async () => {
+    expect(await store.ping()).toBe(true)
+  })
+})
+
+describe('redis store specifics', () => {
+  let store: RedisStore
+  beforeAll(async () => {
+    store = new RedisStore(inject('redisUrl'), 500)
+    await store.ready()
+  })
+  afterAll(() => store.close())
+
+  it('puts a TTL on every key it writes', async () => {
+    const c = `t:c:${uniq()}`
+    const d = `t:d:${uniq()}`
+    const idem = `t:idem:${uniq()}`
+    const acct = `t:acct:${uniq()}`
+    await store.execute(batch(Date.now(), [count(c), distinct(d, 'x')], { idempotencyKey: idem, account: { key: acct, setIfAbsent: '{}', ttlMs: H } }))
+    for (const k of [c, d, idem, acct]) {
+      const ttl = await store.client.pttl(k)
+      expect(ttl, k).toBeGreaterThan(0)
+    }
+    expect(await store.client.pttl(c)).toBeLessThanOrEqual(H + H / 60)
+  })
+
+  it('calls the scripts by SHA (the scripts are loaded in the server cache)', async () => {
+    await store.execute(batch(Date.now(), [count(`t:c:${uniq()}`)]))
+    const { createHash } = await import('node:crypto')
+    const { SCRIPTS } = await import('../../src/velocity/redis-store.js')
+    const sha = createHash('sha1').update(SCRIPTS.bouncerScoreBatch).digest('hex')
+    expect(await store.client.script('EXISTS', sha)).toEqual([1])
+  })
+
+  it('loses no increment under 1,000 concurrent batches on one key', async () => {
+    const k = `t:c:${uniq()}`
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => store.execute(batch(T0 + i, [count(k)]))))
+    expect(await values(store, batch(T0 + 1000, [count(k, 0)]))).toEqual([1000])
+  })
+
+  it('fails fast when Redis is unreachable', async () => {
+    const dead = new RedisStore('redis://127.0.0.1:1', 50, { retryStrategy: () => null })
+    await expect(dead.execute(batch(T0, [count('x')]))).rejects.toThrow()
+    expect(await dead.ping()).toBe(false)
+    await dead.close()
+  })
+})
