@@ -42,8 +42,14 @@ try {
     e[r.decision] = (e[r.decision] ?? 0) + 1
     for (const id of r.rules.matched) hits[id] = (hits[id] ?? 0) + 1
     for (const id of r.rules.shadow_matched) shadowHits[id] = (shadowHits[id] ?? 0) + 1
-    if (row.label === 'fraud') ((labelled.fraud += 1), (labelled.fraudNotAllowed += r.decision === 'allow' ? 0 : 1))
-    if (row.label === 'legit') ((labelled.legit += 1), (labelled.legitNotAllowed += r.decision === 'allow' ? 0 : 1))
+    const stopped = r.decision === 'allow' ? 0 : 1
+    if (row.label === 'fraud') {
+      labelled.fraud++
+      labelled.fraudNotAllowed += stopped
+    } else if (row.label === 'legit') {
+      labelled.legit++
+      labelled.legitNotAllowed += stopped
+    }
   }
 } catch (err) {
   if (err instanceof RuleLoadError) {

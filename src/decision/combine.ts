@@ -38,7 +38,7 @@ export function evaluateRules(set: RuleSet, event: keyof RuleSet['byEvent'], fla
   const matched: CompiledRule[] = []
   const shadow: CompiledRule[] = []
   for (const r of rules) {
-    let hit = false
+    let hit: boolean
     try {
       hit = r.test(ctx) === true
     } catch {

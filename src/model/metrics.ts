@@ -8,7 +8,12 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
     let j = i
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++
     const rank = (i + j) / 2 + 1
-    for (let k = i; k <= j; k++) if (labels[idx[k]!] === 1) ((pos += 1), (rankSum += rank))
+    for (let k = i; k <= j; k++) {
+      if (labels[idx[k]!] === 1) {
+        pos++
+        rankSum += rank
+      }
+    }
     i = j + 1
   }
   const neg = idx.length - pos

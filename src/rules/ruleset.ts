@@ -94,7 +94,10 @@ export function suggestFeature(name: string): string | undefined {
   let bestD = Infinity
   for (const f of FEATURE_INDEX.keys()) {
     const d = levenshtein(name, f)
-    if (d < bestD) ((bestD = d), (best = f))
+    if (d < bestD) {
+      bestD = d
+      best = f
+    }
   }
   return bestD <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined
 }

@@ -92,7 +92,12 @@ export class MemoryStore implements VelocityStore {
           while (e.value.size > op.cap) {
             let oldestMember: string | undefined
             let oldestT = Infinity
-            for (const [m, t] of e.value) if (t < oldestT) ((oldestT = t), (oldestMember = m))
+            for (const [m, t] of e.value) {
+              if (t < oldestT) {
+                oldestT = t
+                oldestMember = m
+              }
+            }
             if (oldestMember === undefined) break
             e.value.delete(oldestMember)
           }

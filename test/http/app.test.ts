@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { buildApp } from '../../src/app.js'
+import { ScoreResponse } from '../../src/events/schemas.js'
+import { createRuntime, type Runtime } from '../../src/runtime.js'
+import { ADMIN, AUTH, claim, login, registration, testConfig, uniq } from '../helpers.js'
+
+const quiet = { info() {}, warn() {}, error() {} }
+
+async function build(over: Record<string, string> = {}): Promise<{ app: FastifyInstance; runtime: Runtime }> {
+  const config = testConfig(over)
+  const runtime = await createRuntime(config, quiet)
+  const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: config.adminKeys })
+  return { app, runtime }
+}
+
+const score = (app: FastifyInstance, body: unknown, query = '') =>
+  app.inject({ method: 'POST', url: `/v1/score${query}`, headers: { ...AUTH, 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+
+// The same integration suite runs on the embedded store and on a real redis-server.
+describe.each([
+  ['memory', () => ({})],
+  ['redis', () => ({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '500' })],
+])('POST /v1/score (%s store)', (kind, env) => {
+  let app: FastifyInstance
+  let runtime: Runtime
+  beforeAll(async () => {
+    ;({ app, runtime } = await build(env()))
+    if (kind === 'redis') await (runtime.store as unknown as { ready(): Promise<void> }).ready()
+  })
+  afterAll(async () => {
+    await app.close()
+    await runtime.close()
+  })
+
+  it.each([
+    ['registration', registration],
+    ['login', login],
+    ['coupon_claim', claim],
+  ])('returns a contract-shaped decision for a %s', async (_n, make) => {
+    const body = make()
+    const res = await score(app, body)
+    expect(res.statusCode).toBe(200)
+    const json = res.json()
+    expect(ScoreResponse.parse(json)).toBeTruthy()
+    expect(json).toMatchObject({ event_id: body.event_id, event: body.event, degraded: [], replayed: false })
+    expect(json.rules.version).toBe(runtime.rules.current.version)
+    expect(json.model).toMatchObject({ id: runtime.model.id, version: runtime.model.version })
+  })
+
+  it('replays a repeated event_id with the same decision and counts nothing twice', async () => {
+    const device = { id: uniq('dev'), platform: 'android' as const }
+    const first = registration({ device })
+    const a = (await score(app, first)).json()
+    const b = (await score(app, first)).json()
+    expect(b.replayed).toBe(true)
+    expect({ ...b, replayed: false, latency_ms: 0 }).toEqual({ ...a, latency_ms: 0 })
+    const third = (await score(app, registration({ device }), '?explain=1')).json()
+    expect(third.features['device.registrations_24h']).toBe(2)
+  })
+
+  it('counts velocity across events, including the current one', async () => {
+    const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`
+    const account = uniq('victim')
+    let last: { features: Record<string, number> } | undefined
+    for (let i = 0; i < 4; i++) last = (await score(app, login({ ip, account_id: account, outcome: 'failure' }), '?explain=1')).json()
+    expect(last!.features['ip.login_failures_10m']).toBe(4)
+    expect(last!.features['account.login_failures_1h']).toBe(4)
+    expect(last!.features['ip.accounts_tried_10m']).toBe(1)
+  })
+
+  it('remembers a registration and carries its score to the coupon claim', async () => {
+    const account_id = uniq('u')
+    const reg = (await score(app, registration({ account_id }))).json()
+    // the decision is stored after the response; give the write a moment on the Redis store
+    await new Promise((r) => setTimeout(r, 50))
+    const c = (await score(app, claim({ account_id }), '?explain=1')).json()
+    expect(c.features['account.known']).toBe(true)
+    expect(c.features['account.reg_score']).toBe(reg.score)
+    expect(c.features['account.age_s']).toBeGreaterThanOrEqual(0)
+  })
+
+  it('adds the feature vector with ?explain=1 only', async () => {
+    const plain = (await score(app, login())).json()
+    expect(plain.features).toBeUndefined()
+    const ex = (await score(app, login(), '?explain=1')).json()
+    expect(ex.features['event.is_login']).toBe(true)
+    expect(typeof ex.features['model.score']).toBe('number')
+  })
+})
+
+describe('HTTP errors and operations', () => {
+  let app: FastifyInstance
+  let runtime: Runtime
+  beforeAll(async () => {
+    ;({ app, runtime } = await build())
+  })
+  afterAll(async () => {
+    await app.close()
+    await runtime.close()
+  })
+
+  it('401 without or with a wrong key', async () => {
+    const none = await app.inject({ method: 'POST', url: '/v1/score', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(login()) })
+    expect(none.statusCode).toBe(401)
+    expect(none.json().error).toBe('unauthorized')
+    const wrong = await app.inject({ method: 'POST', url: '/v1/score', headers: { authorization: 'Bearer nope-nope-nope-nope', 'content-type': 'application/json' }, payload: '{}' })
+    expect(wrong.statusCode).toBe(401)
+  })
+
+  it('400 naming the field for an integration error', async () => {
+    const res = await score(app, { ...login(), ip: 'not-an-ip', extra: 1 })
+    expect(res.statusCode).toBe(400)
+    const j = res.json()
+    expect(j.error).toBe('invalid_request')
+    expect(j.issues.map((i: { path: string }) => i.path).sort()).toEqual(['extra', 'ip'])
+  })
+
+  it.each([
+    ['an empty JSON body', '', 'application/json', 400, 'invalid_request'],
+    ['non-JSON', '{"event":', 'application/json', 400, 'invalid_request'],
+    ['a JSON array', '[]', 'application/json', 400, 'invalid_request'],
+    ['null', 'null', 'application/json', 400, 'invalid_request'],
+    ['text/plain', 'hello', 'text/plain', 415, 'unsupported_media_type'],
+    ['form data', 'a=b', 'application/x-www-form-urlencoded', 415, 'unsupported_media_type'],
+  ])('%s gets a clean 4xx', async (_n, payload, type, status, code) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/score', headers: { ...AUTH, 'content-type': type }, payload })
+    expect(res.statusCode).toBe(status)
+    expect(res.json().error).toBe(code)
+  })
+
+  it('413 for a body over 64 KiB', async () => {
+    const res = await score(app, registration({ user_agent: 'x'.repeat(70_000) }))
+    expect(res.statusCode).toBe(413)
+    expect(res.json().error).toBe('payload_too_large')
+  })
+
+  it('scores odd end-user values instead of refusing them', async () => {
+    const res = await score(app, registration({ email: 'bad\u0007@@', phone: 'call me', user_agent: 'y'.repeat(3000), behavior: { fill_ms: -1, keystrokes: 1e12 } }), '?explain=1')
+    expect(res.statusCode).toBe(200)
+    expect(res.json().features).toMatchObject({ 'email.malformed': true, 'phone.valid': false, 'ua.truncated': true, 'behavior.invalid': true })
+  })
+
+  it('survives a burst of random garbage without a 5xx', async () => {
+    const samples = ['{', '{"event":null}', '{"event":"login","event_id":1}', '"str"', '1e999', '{"__proto__":{"x":1}}', JSON.stringify({ ...login(), device: { id: 5 } }), JSON.stringify({ ...claim(), value: -1 })]
+    for (const payload of samples) {
+      const res = await app.inject({ method: 'POST', url: '/v1/score', headers: { ...AUTH, 'content-type': 'application/json' }, payload })
+      expect(res.statusCode, payload).toBeGreaterThanOrEqual(400)
+      expect(res.statusCode, payload).toBeLessThan(500)
+    }
+  })
+
+  it('404 in the same error shape', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v2/nothing', headers: AUTH })
+    expect(res.statusCode).toBe(404)
+    expect(res.json().error).toBe('not_found')
+  })
+
+  it('stores feedback labels', async () => {
+    const event_id = uniq('fb')
+    const res = await app.inject({ method: 'POST', url: '/v1/feedback', headers: AUTH, payload: { event_id, label: 'fraud', source: 'chargeback' } })
+    expect(res.statusCode).toBe(202)
+    const lines = readFileSync(`.tmp/test-feedback-${process.pid}.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.find((l) => l.event_id === event_id)).toMatchObject({ label: 'fraud', source: 'chargeback' })
+    const bad = await app.inject({ method: 'POST', url: '/v1/feedback', headers: AUTH, payload: { event_id, label: 'maybe', source: 'x' } })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().issues[0].path).toBe('label')
+  })
+
+  it('health, readiness, rules and OpenAPI', async () => {
+    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' })
+    const ready = await app.inject({ url: '/readyz' })
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json()).toMatchObject({ status: 'ready', store: 'memory' })
+    const rules = (await app.inject({ url: '/v1/rules', headers: AUTH })).json()
+    expect(rules.version).toBe(runtime.rules.current.version)
+    expect(rules.rules.find((r: { id: string }) => r.id === 'shared.internal-ip')).toMatchObject({ mode: 'shadow' })
+    const doc = (await app.inject({ url: '/openapi.json' })).json()
+    expect(doc.paths['/v1/score'].post).toBeTruthy()
+    expect(JSON.stringify(doc.components.schemas.ScoreRequest)).toContain('coupon_claim')
+    expect((await app.inject({ url: '/docs/' })).statusCode).toBe(200)
+  })
+
+  it('reloads rules only with an admin key', async () => {
+    expect((await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: AUTH })).statusCode).toBe(403)
+    const ok = await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: ADMIN })
+    expect(ok.statusCode).toBe(200)
+    expect(ok.json().version).toBe(runtime.rules.current.version)
+  })
+})
+
+describe('degraded velocity', () => {
+  it('scores without velocity, and says so, when Redis is unreachable', async () => {
+    const { app, runtime } = await build({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_TIMEOUT_MS: '50' })
+    const res = await score(app, login(), '?explain=1')
+    expect(res.statusCode).toBe(200)
+    expect(res.json().degraded).toEqual(['velocity'])
+    expect(res.json().features['ip.login_failures_10m']).toBeUndefined()
+    expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503)
+    await app.close()
+    await runtime.close()
+  })
+})

@@ -1,0 +1,114 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CardSchema } from '../../src/model/card.js'
+import { Model, ModelLoadError, vectorize } from '../../src/model/model.js'
+import { exportLinearOnnx } from '../../src/model/onnx-export.js'
+import { predictLinear, trainLogistic } from '../../src/model/train-lr.js'
+import { Rng } from '../../src/sim/random.js'
+
+const SHIPPED = 'models/risk-lr'
+
+function copyModel(): string {
+  const d = mkdtempSync(join(tmpdir(), 'bouncer-model-'))
+  cpSync(SHIPPED, d, { recursive: true })
+  return d
+}
+
+async function loadError(dir: string): Promise<ModelLoadError> {
+  try {
+    await Model.load(dir)
+  } catch (err) {
+    if (err instanceof ModelLoadError) return err
+    throw err
+  }
+  throw new Error('expected the model to be rejected')
+}
+
+describe('shipped model', () => {
+  let model: Model
+  beforeAll(async () => {
+    model = await Model.load(SHIPPED)
+  })
+  afterAll(() => model.close())
+
+  it('matches the trainer’s own prediction to 1e-5 (ONNX parity)', async () => {
+    const r = new Rng(42)
+    const n = 200
+    const f = model.card.features.length
+    const rows = new Float32Array(n * f)
+    for (let i = 0; i < rows.length; i++) rows[i] = r.chance(0.3) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(20))
+    const onnx = await model.predictBatch(rows, n)
+    for (let i = 0; i < n; i++) {
+      expect(Math.abs(onnx[i]! - predictLinear(model.card.linear, rows.subarray(i * f, (i + 1) * f)))).toBeLessThan(1e-5)
+    }
+  })
+
+  it('separates a farm-like vector from a shopper-like one', async () => {
+    const base = { 'event.is_registration': true, 'ua.present': true, 'behavior.present': true, 'behavior.fill_ms': 20000, 'behavior.keystrokes': 40, 'behavior.pointer_moves': 90, 'email.present': true, 'phone.present': true, 'phone.valid': true, 'phone.mobile': true, 'email.free_mail': true }
+    const farm = { ...base, 'device.emulator': true, 'ip.hosting': true, 'email.disposable': true, 'phone.virtual_operator': true, 'behavior.fill_ms': 300, 'behavior.keystrokes': 0, 'behavior.pointer_moves': 0, 'device.registrations_24h': 12, 'device.accounts_24h': 12 }
+    const p = (x: Record<string, number | boolean>) => model.predict(vectorize(model.card.features, x))
+    expect(await p(farm)).toBeGreaterThan(await p(base))
+  })
+
+  it('explains a score with the features that pushed it up', () => {
+    const shopper = { 'event.is_login': true, 'ip.version': 4, 'ua.present': true, 'ua.length': 120, 'device.present': true, 'behavior.present': true, 'behavior.fill_ms': 9000, 'behavior.keystrokes': 20, 'behavior.pointer_moves': 60 }
+    const top = model.explain(vectorize(model.card.features, { ...shopper, 'ua.automation': true, 'ip.login_failures_10m': 40, 'ip.accounts_tried_10m': 40 }))
+    expect(top.length).toBeGreaterThan(0)
+    expect(top.every((a) => a.contribution > 0)).toBe(true)
+    expect(top.map((a) => a.feature).some((f) => ['ua.automation', 'ip.login_failures_10m', 'ip.accounts_tried_10m', 'ip.login_failures_1h'].includes(f))).toBe(true)
+  })
+})
+
+describe('model loading checks', () => {
+  it('rejects an ONNX file whose sha256 differs from the card, naming the card line', async () => {
+    const d = copyModel()
+    const bytes = readFileSync(join(d, 'model.onnx'))
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1
+    writeFileSync(join(d, 'model.onnx'), bytes)
+    const e = await loadError(d)
+    expect(e.file).toMatch(/card\.json$/)
+    expect(e.message).toMatch(/sha256 does not match/)
+    expect(e.line).toBe(readFileSync(join(d, 'card.json'), 'utf8').split('\n').findIndex((l) => l.includes('"sha256"')) + 1)
+  })
+
+  it('refuses a card that names a feature the service does not compute', async () => {
+    const d = copyModel()
+    const text = readFileSync(join(d, 'card.json'), 'utf8').replace('"ip.hosting"', '"ip.is_cloud"')
+    writeFileSync(join(d, 'card.json'), text)
+    const e = await loadError(d)
+    expect(e.message).toContain('`ip.is_cloud`')
+    expect(e.line).toBe(text.split('\n').findIndex((l) => l.includes('"ip.is_cloud"')) + 1)
+  })
+
+  it('reports invalid JSON with its line', async () => {
+    const d = copyModel()
+    writeFileSync(join(d, 'card.json'), '{\n  "id": "x",\n  oops\n}')
+    const e = await loadError(d)
+    expect(e.line).toBe(3)
+  })
+
+  it('the shipped card is valid', () => {
+    expect(CardSchema.safeParse(JSON.parse(readFileSync(join(SHIPPED, 'card.json'), 'utf8'))).success).toBe(true)
+  })
+})
+
+describe('trainer and export', () => {
+  const r = new Rng(7)
+  const rows = Array.from({ length: 400 }, () => Float32Array.from([r.exp(3), r.chance(0.5) ? 1 : 0, r.exp(1)]))
+  const labels = Uint8Array.from(rows, (x) => (x[0]! + 2 * x[1]! > 4 ? 1 : 0))
+
+  it('is deterministic: same data, same bytes', () => {
+    const a = exportLinearOnnx(trainLogistic(rows, labels, { iterations: 50, learningRate: 0.5, l2: 1e-3 }), { version: 't', doc: 't' })
+    const b = exportLinearOnnx(trainLogistic(rows, labels, { iterations: 50, learningRate: 0.5, l2: 1e-3 }), { version: 't', doc: 't' })
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true)
+  })
+
+  it('learns the direction of the signal', () => {
+    const m = trainLogistic(rows, labels, { iterations: 200, learningRate: 0.5, l2: 1e-3 })
+    expect(m.weights[0]).toBeGreaterThan(0)
+    expect(m.weights[1]).toBeGreaterThan(0)
+    expect(Math.abs(m.weights[2]!)).toBeLessThan(Math.abs(m.weights[0]!))
+  })
+})
