@@ -1,6 +1,7 @@
 import type { Decision, Reason } from '../events/schemas.js'
 import type { Features } from '../features/extract.js'
 import type { Attribution } from '../model/model.js'
+import { FEATURES } from '../features/catalog.js'
 import { SEVERITY, type CompiledRule, type RuleSet } from '../rules/ruleset.js'
 
 export interface Thresholds {
@@ -16,31 +17,53 @@ export interface RuleOutcome {
 
 const EMPTY: readonly CompiledRule[] = []
 
-/** Nested view of the flat feature map (`ip.hosting` → ctx.ip.hosting) for CEL. */
+const LAYOUT = FEATURES.map((f) => {
+  const dot = f.name.indexOf('.')
+  return { name: f.name, ns: f.name.slice(0, dot), field: f.name.slice(dot + 1), absent: f.type === 'number' ? NaN : f.type === 'bool' ? false : '' }
+})
+const NS_LIST = [...new Set(LAYOUT.map((l) => l.ns))]
+
+/**
+ * Nested view of the flat feature map (`ip.hosting` → ctx.ip.hosting) for CEL, with every catalogued
+ * feature present: an absent number is NaN, so any ordering or equality comparison with it is false
+ * (IEEE semantics) without the cost of a thrown "no such key"; an absent flag is false.
+ */
 export function celContext(flat: Features): Record<string, Record<string, unknown>> {
   const ctx: Record<string, Record<string, unknown>> = {}
-  for (const k in flat) {
-    const dot = k.indexOf('.')
-    const ns = k.slice(0, dot)
-    ;(ctx[ns] ??= {})[k.slice(dot + 1)] = flat[k]
+  for (const ns of NS_LIST) ctx[ns] = {}
+  for (const l of LAYOUT) {
+    const v = flat[l.name]
+    ctx[l.ns]![l.field] = v === undefined ? l.absent : v
   }
   return ctx
 }
 
+/** Only the features that are present: what `has()` needs to see. */
+export function sparseContext(flat: Features): Record<string, Record<string, unknown>> {
+  const ctx: Record<string, Record<string, unknown>> = {}
+  for (const l of LAYOUT) {
+    const v = flat[l.name]
+    if (v !== undefined) (ctx[l.ns] ??= {})[l.field] = v
+  }
+  for (const ns of NS_LIST) ctx[ns] ??= {}
+  return ctx
+}
+
 /**
- * Run every rule of the event's door. A rule matches only when its condition evaluates to `true`;
- * an evaluation error (a missing feature, a type mismatch) counts as no match, so absent data never
- * fires a rule.
+ * Run every rule of the event's door. A rule matches only when its condition evaluates to `true`.
+ * Comparisons with an absent feature are false; rules that test presence with `has()` are evaluated
+ * against the present features only, and an evaluation error there counts as no match.
  */
 export function evaluateRules(set: RuleSet, event: keyof RuleSet['byEvent'], flat: Features): RuleOutcome {
   const rules = set.byEvent[event] ?? EMPTY
   const ctx = celContext(flat)
+  let sparse: Record<string, Record<string, unknown>> | undefined
   const matched: CompiledRule[] = []
   const shadow: CompiledRule[] = []
   for (const r of rules) {
     let hit: boolean
     try {
-      hit = r.test(ctx) === true
+      hit = r.test(r.usesHas ? (sparse ??= sparseContext(flat)) : ctx) === true
     } catch {
       hit = false
     }

@@ -53,6 +53,8 @@ export interface CompiledRule extends RuleDef {
   line: number
   severity: number
   test: Evaluator
+  /** the condition tests presence with has(), so it is evaluated against present features only */
+  usesHas: boolean
   /** the reason text for a match */
   renderDetail: (flat: Record<string, unknown>) => string
 }
@@ -261,6 +263,7 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
         line: at.line,
         severity: SEVERITY[r.action],
         test: compiled.test,
+        usesHas: /\bhas\s*\(/.test(r.when),
         renderDetail: compileDetail(r),
       })
     })

@@ -8,7 +8,8 @@ interface Entry<T> {
 /**
  * The embedded store: same semantics as the Redis scripts, for a single process (development, replay,
  * training). Expiry follows the batch clock, not the wall clock, so replays in event time age keys
- * exactly as live traffic would. Expired keys are swept every `sweepEvery` batches to bound memory.
+ * exactly as live traffic would. Expired keys are swept incrementally, a few per batch, so memory stays
+ * bounded without a stop-the-world pass over every key.
  */
 export class MemoryStore implements VelocityStore {
   readonly kind = 'memory' as const
@@ -16,9 +17,10 @@ export class MemoryStore implements VelocityStore {
   private counts = new Map<string, Entry<Map<number, number>>>()
   private sets = new Map<string, Entry<Map<string, number>>>()
   private lastNow = 0
-  private batches = 0
+  private cursors: Iterator<[string, Entry<unknown>]>[] = []
 
-  constructor(private readonly sweepEvery = 10_000) {}
+  /** @param sweepPerBatch keys examined for expiry per batch, per map */
+  constructor(private readonly sweepPerBatch = 8) {}
 
   private live<T>(m: Map<string, Entry<T>>, key: string, now: number): Entry<T> | undefined {
     const e = m.get(key)
@@ -37,7 +39,7 @@ export class MemoryStore implements VelocityStore {
   executeSync(b: Batch): BatchResult {
     const now = b.now
     this.lastNow = Math.max(this.lastNow, now)
-    if (++this.batches % this.sweepEvery === 0) this.sweep(this.lastNow)
+    this.sweepSome(now)
     const existing = this.live(this.strings, b.idempotencyKey, now)
     if (existing) {
       if (existing.value.startsWith(PENDING_PREFIX)) return { status: 'in_flight' }
@@ -140,6 +142,24 @@ export class MemoryStore implements VelocityStore {
   /** Keys currently held, for tests of expiry and memory bounds. */
   keyCount(): number {
     return this.strings.size + this.counts.size + this.sets.size
+  }
+
+  private sweepSome(now: number): void {
+    const maps = [this.strings, this.counts, this.sets] as Map<string, Entry<unknown>>[]
+    for (let m = 0; m < maps.length; m++) {
+      let it = this.cursors[m]
+      for (let i = 0; i < this.sweepPerBatch; i++) {
+        if (!it) it = maps[m]!.entries()
+        const next = it.next()
+        if (next.done) {
+          it = undefined
+          break
+        }
+        // Deleting the current entry while iterating a Map is safe; iteration continues with the next.
+        if (next.value[1].expiresAt <= now) maps[m]!.delete(next.value[0])
+      }
+      this.cursors[m] = it!
+    }
   }
 
   sweep(now: number): void {

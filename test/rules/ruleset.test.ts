@@ -121,3 +121,44 @@ describe('rule evaluation', () => {
     expect(evaluateRules(set, 'registration', { 'ip.login_failures_10m': 99 }).matched).toEqual([])
   })
 })
+
+describe('missing-feature semantics', () => {
+  const set = loadRuleSet(dirWith({ 'login.yaml': `rules:
+  - id: t.lt
+    event: login
+    when: ip.login_failures_10m < 5
+    action: challenge
+    code: T_LT
+    description: less-than on a possibly missing counter
+  - id: t.eq
+    event: login
+    when: device.accounts_24h == 0.0
+    action: challenge
+    code: T_EQ
+    description: equality on a possibly missing counter
+  - id: t.or
+    event: login
+    when: ua.automation || device.accounts_24h >= 6
+    action: challenge
+    code: T_OR
+    description: a disjunction where one side is missing
+  - id: t.has
+    event: login
+    when: "!has(device.accounts_24h)"
+    action: review
+    code: T_HAS
+    description: presence test
+` }))
+  const ids = (flat: Record<string, number | boolean | string>) => evaluateRules(set, 'login', flat).matched.map((r) => r.id)
+
+  it('makes every comparison with an absent feature false, in either direction', () => {
+    expect(ids({})).toEqual(['t.has'])
+  })
+  it('still lets the other side of a disjunction match', () => {
+    expect(ids({ 'ua.automation': true })).toEqual(['t.or', 't.has'])
+  })
+  it('sees present values normally', () => {
+    expect(ids({ 'ip.login_failures_10m': 2, 'device.accounts_24h': 0 })).toEqual(['t.lt', 't.eq'])
+    expect(ids({ 'device.accounts_24h': 7 })).toEqual(['t.or'])
+  })
+})

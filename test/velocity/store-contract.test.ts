@@ -157,3 +157,15 @@ describe('redis store specifics', () => {
     await dead.close()
   })
 })
+
+describe('memory store bounds', () => {
+  it('drops expired keys as traffic flows, without a full sweep', async () => {
+    const store = new MemoryStore(4)
+    for (let i = 0; i < 500; i++) await store.execute(batch(T0 + i, [count(`t:c:${i}`, 1, 60_000)], { idempotencyTtlMs: 1000 }))
+    const peak = store.keyCount()
+    expect(peak).toBeGreaterThan(500)
+    // much later, ordinary traffic on new keys sweeps the expired ones a few at a time
+    for (let i = 0; i < 400; i++) await store.execute(batch(T0 + 10 * H + i, [], { idempotencyTtlMs: 1000 }))
+    expect(store.keyCount()).toBeLessThan(peak / 2)
+  })
+})

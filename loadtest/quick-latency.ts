@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { parseArgs } from '../src/cli/args.js'
+import { sharedSignalData } from '../src/runtime.js'
+import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
+
+/**
+ * A first latency figure: start the service as its own process, replay a simulated corpus (unique
+ * event ids, all three doors, attacks included) at a fixed arrival rate, report percentiles.
+ *   npm run bench:latency -- [--rate 1000] [--seconds 20] [--redis redis://127.0.0.1:6379]
+ */
+const a = parseArgs(process.argv.slice(2), { rate: 'number', seconds: 'number', redis: 'string', port: 'number' })
+const rate = (a.rate as number | undefined) ?? 1000
+const seconds = (a.seconds as number | undefined) ?? 20
+const port = (a.port as number | undefined) ?? 3917
+const key = 'bench-key-0123456789abcdef'
+
+const corpus = simulate(sharedSignalData().asn, { ...DEFAULT_PARAMS, seed: 4242, start: '2026-12-01T00:00:00+08:00' }).map((e) => {
+  const { label: _l, sim: _s, occurred_at: _o, ...body } = e
+  return JSON.stringify(body)
+})
+
+const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', API_KEYS: key, LOG_LEVEL: 'warn', ...(a.redis ? { REDIS_URL: a.redis as string } : {}) }
+const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+const stop = () => server.kill('SIGTERM')
+process.on('exit', stop)
+
+async function waitReady(): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('service did not become ready')
+}
+await waitReady()
+
+/**
+ * Open-loop sender: request k is due at t0 + k/rate and its latency is measured from that due time, so a
+ * stalled server shows up in the numbers instead of slowing the sender (no coordinated omission).
+ * (autocannon's overallRate sends per-connection bursts, which measures the generator, not the service.)
+ */
+async function openLoop(duration: number, r: number, offset: number) {
+  const total = Math.round(duration * r)
+  const lat = new Float64Array(total)
+  const serverLat = new Float64Array(total)
+  let non2xx = 0
+  let errors = 0
+  let sent = 0
+  const t0 = performance.now() + 50
+  const inflight: Promise<void>[] = []
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now()
+      while (sent < total && t0 + (sent * 1000) / r <= now) {
+        const k = sent++
+        const due = t0 + (k * 1000) / r
+        inflight.push(
+          fetch(`http://127.0.0.1:${port}/v1/score`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: corpus[(offset + k) % corpus.length]! })
+            .then(async (res) => {
+              const body = (await res.json()) as { latency_ms?: number }
+              serverLat[k] = body.latency_ms ?? NaN
+              if (res.status < 200 || res.status > 299) non2xx++
+              lat[k] = performance.now() - due
+            })
+            .catch(() => {
+              errors++
+              lat[k] = performance.now() - due
+            }),
+        )
+      }
+      if (sent < total) setImmediate(tick)
+      else resolve()
+    }
+    tick()
+  })
+  await Promise.all(inflight)
+  const pct = (xs: Float64Array) => {
+    const sorted = Array.from(xs).sort((x, y) => x - y)
+    const q = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! * 1000) / 1000
+    return { p50: q(0.5), p90: q(0.9), p99: q(0.99), p99_9: q(0.999), max: q(1) }
+  }
+  return { requests: total, non2xx, errors, ...pct(lat), server: pct(serverLat), seconds: (performance.now() - t0) / 1000 }
+}
+
+await openLoop(5, Math.min(rate, 500), 0) // warm-up: JIT, UA cache
+const res = await openLoop(seconds, rate, 5 * Math.min(rate, 500))
+stop()
+
+const out = {
+  at: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30) },
+  node: process.version,
+  store: a.redis ? 'redis' : 'memory',
+  generator: 'open-loop fetch (keep-alive), latency from scheduled send time',
+  target_rate: rate,
+  seconds,
+  requests: res.requests,
+  achieved_rps: Math.round(res.requests / res.seconds),
+  non_2xx: res.non2xx,
+  errors: res.errors,
+  latency_ms: { p50: res.p50, p90: res.p90, p99: res.p99, p99_9: res.p99_9, max: res.max },
+  /** the service's own latency_ms: parse to reply, without HTTP and the generator */
+  server_latency_ms: res.server,
+}
+mkdirSync('bench/results', { recursive: true })
+const file = `bench/results/quick-latency-${out.store}-${rate}.json`
+writeFileSync(file, JSON.stringify(out, null, 2) + '\n')
+console.log(`${out.machine.cpus}x ${out.machine.cpu}, node ${out.node}, store ${out.store}`)
+console.log(`${rate} req/s for ${seconds}s: ${out.requests} requests (${out.achieved_rps}/s achieved), ${out.non_2xx} non-2xx, ${out.errors} errors`)
+console.log(`latency ms: p50 ${out.latency_ms.p50}  p90 ${out.latency_ms.p90}  p99 ${out.latency_ms.p99}  p99.9 ${out.latency_ms.p99_9}  max ${out.latency_ms.max}`)
+console.log(`server-side latency_ms: p50 ${res.server.p50}  p90 ${res.server.p90}  p99 ${res.server.p99}  p99.9 ${res.server.p99_9}  max ${res.server.max}`)
+console.log(`written to ${file}`)
+process.exit(0)
