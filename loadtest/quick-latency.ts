@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from '../src/cli/args.js'
 import { sharedSignalData } from '../src/runtime.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
+import { machine, writeResult } from '../bench/machine.js'
 
 /**
  * A first latency figure: start the service as its own process, replay a simulated corpus (unique
@@ -93,9 +92,6 @@ const res = await openLoop(seconds, rate, 5 * Math.min(rate, 500))
 stop()
 
 const out = {
-  at: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30) },
-  node: process.version,
   store: a.redis ? 'redis' : 'memory',
   generator: 'open-loop fetch (keep-alive), latency from scheduled send time',
   target_rate: rate,
@@ -108,10 +104,9 @@ const out = {
   /** the service's own latency_ms: parse to reply, without HTTP and the generator */
   server_latency_ms: res.server,
 }
-mkdirSync('bench/results', { recursive: true })
-const file = `bench/results/quick-latency-${out.store}-${rate}.json`
-writeFileSync(file, JSON.stringify(out, null, 2) + '\n')
-console.log(`${out.machine.cpus}x ${out.machine.cpu}, node ${out.node}, store ${out.store}`)
+const file = writeResult(`quick-latency-${out.store}-${rate}`, out)
+const m = machine()
+console.log(`${m.cpus}x ${m.cpu}, node ${m.node}, store ${out.store}`)
 console.log(`${rate} req/s for ${seconds}s: ${out.requests} requests (${out.achieved_rps}/s achieved), ${out.non_2xx} non-2xx, ${out.errors} errors`)
 console.log(`latency ms: p50 ${out.latency_ms.p50}  p90 ${out.latency_ms.p90}  p99 ${out.latency_ms.p99}  p99.9 ${out.latency_ms.p99_9}  max ${out.latency_ms.max}`)
 console.log(`server-side latency_ms: p50 ${res.server.p50}  p90 ${res.server.p90}  p99 ${res.server.p99}  p99.9 ${res.server.p99_9}  max ${res.server.max}`)

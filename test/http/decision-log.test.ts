@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.js'
+import type { DecisionLog } from '../../src/decision/scorer.js'
+import { createRuntime } from '../../src/runtime.js'
+import { AUTH, registration, testConfig } from '../helpers.js'
+
+describe('decision log', () => {
+  it('writes one line per decision with ids, versions and hashed identifiers only', async () => {
+    const lines: DecisionLog[] = []
+    const config = testConfig({ PII_SECRET: 'a-test-secret-of-some-length' })
+    const runtime = await createRuntime(config, { info() {}, warn() {}, error() {} }, { decisionLog: (l) => lines.push(l) })
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [] })
+    const body = registration({ email: 'Secret.Person@gmail.com', phone: '+8613912345678', account_id: 'acct-visible-id', ip: '203.0.113.77', device: { id: 'device-visible-id' } })
+    const res = await app.inject({ method: 'POST', url: '/v1/score', headers: AUTH, payload: body })
+    expect(res.statusCode).toBe(200)
+    expect(lines).toHaveLength(1)
+    const line = lines[0]!
+    expect(line).toMatchObject({ decision_id: res.json().decision_id, event: 'registration', rules_version: runtime.rules.current.version, model: `${runtime.model.id}@${runtime.model.version}` })
+    expect(line.ids.account).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    const text = JSON.stringify(line)
+    for (const raw of ['secret', 'Secret', '13912345678', 'acct-visible-id', '203.0.113.77', 'device-visible-id', String(body.event_id)]) expect(text).not.toContain(raw)
+    await app.close()
+    await runtime.close()
+  })
+})

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { freePort } from '../setup/redis-server.js'
+
+/** `npm start` as a user runs it: no configuration at all. */
+describe('server process', () => {
+  it('starts with no configuration, prints a development key, serves it, and shuts down on SIGTERM', async () => {
+    const port = await freePort()
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' }
+    for (const k of ['API_KEYS', 'REDIS_URL', 'PII_SECRET', 'ADMIN_KEYS']) delete env[k]
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    try {
+      for (let i = 0; i < 100 && !stdout.includes('bouncer listening'); i++) await new Promise((r) => setTimeout(r, 100))
+      expect(stdout).toContain('bouncer listening')
+      expect(stdout).toMatch(/VELOCITY COUNTERS ARE IN-MEMORY/)
+      const key = /API key:\s+(\S+)/.exec(stderr)?.[1]
+      expect(key).toMatch(/^bk_dev_/)
+      const res = await fetch(`http://127.0.0.1:${port}/v1/score`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event_id: 'proc-1', event: 'login', ip: '198.51.100.1', account_id: 'a', outcome: 'success' }),
+      })
+      expect(res.status).toBe(200)
+      expect(((await res.json()) as { decision: string }).decision).toMatch(/^(allow|challenge|review|deny)$/)
+      // the key is printed once, to stderr, and never logged
+      expect(stdout).not.toContain(key!)
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    }
+  })
+
+  it('refuses to start on a bad variable, naming it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, PORT: 'not-a-port' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+    expect(code).not.toBe(0)
+    expect(stderr).toContain('config error: PORT')
+  })
+})

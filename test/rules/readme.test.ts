@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { featureTable } from '../../src/cli/features-doc.js'
+import { loadRuleSet } from '../../src/rules/ruleset.js'
+
+describe('rules/README.md', () => {
+  const text = readFileSync('rules/README.md', 'utf8')
+  it('lists exactly the features the service computes (regenerate with `npx tsx src/cli/features-doc.ts`)', () => {
+    expect(text).toContain(featureTable())
+  })
+  it('shows a rule example that compiles', () => {
+    const id = /- id: (\S+)/.exec(text)![1]
+    expect(loadRuleSet('rules').rules.map((r) => r.id)).toContain(id)
+  })
+})
