@@ -128,6 +128,10 @@ export class Scorer {
         }
       }
     }
+    const logins = features['site.logins_10m']
+    if (typeof logins === 'number' && logins > 0) {
+      features['site.login_failure_ratio_10m'] = Math.round(((features['site.login_failures_10m'] as number) / logins) * 1e4) / 1e4
+    }
     if (req.event === 'coupon_claim') {
       features['account.known'] = memo !== null
       const created = memo?.t ?? (req.account_created_at !== undefined ? Date.parse(req.account_created_at) : undefined)

@@ -46,7 +46,7 @@ export function normalizeAddress(raw: string): string {
 /** Request-only signals and the hashed identities velocity is keyed on. Pure; no I/O. */
 export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   const f: Features = {}
-  const id: Identity = {}
+  const id: Identity = { site: 'site' }
   f['event.is_registration'] = e.event === 'registration'
   f['event.is_login'] = e.event === 'login'
   f['event.is_coupon_claim'] = e.event === 'coupon_claim'

@@ -2,7 +2,8 @@ import type { EventType, ScoreRequest } from '../events/schemas.js'
 import type { CounterOp } from './store.js'
 
 /** Identifiers a counter can be keyed on; values are keyed hashes, never raw PII. */
-export type KeyField = 'ip' | 'ip_prefix' | 'device' | 'account' | 'email' | 'phone' | 'address' | 'payment' | 'campaign'
+/** `site` is one constant key: whole-storefront counters, for campaign-level anomalies. */
+export type KeyField = 'site' | 'ip' | 'ip_prefix' | 'device' | 'account' | 'email' | 'phone' | 'address' | 'payment' | 'campaign'
 export type Identity = Partial<Record<KeyField, string>>
 
 export const WINDOWS = { '10m': 600_000, '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 } as const
@@ -50,6 +51,8 @@ export const COUNTERS: CounterSpec[] = [
   { name: 'ip.prefix_accounts_tried', description: 'distinct accounts attempting login from this /24 or /64', key: ['ip_prefix'], distinct: 'account', windows: ['1h'], feeds: ['login'] },
   { name: 'account.ips', description: 'distinct IPs this account was seen from', key: ['account'], distinct: 'ip', windows: ['24h'], feeds: ALL },
   { name: 'account.devices', description: 'distinct devices this account was seen on', key: ['account'], distinct: 'device', windows: ['24h'], feeds: ALL },
+  { name: 'site.logins', description: 'logins across the whole storefront', key: ['site'], windows: ['10m'], feeds: ['login'] },
+  { name: 'site.login_failures', description: 'failed logins across the whole storefront', key: ['site'], windows: ['10m'], feeds: ['login'], filter: failed },
   { name: 'ip.claims', description: 'coupon claims from this IP, all campaigns', key: ['ip'], windows: ['1h', '24h'], feeds: ['coupon_claim'] },
   { name: 'ip.campaign_claims', description: 'claims of this campaign from this IP', key: ['campaign', 'ip'], windows: ['1h', '24h'], feeds: ['coupon_claim'] },
   { name: 'ip.prefix_campaign_claims', description: 'claims of this campaign from this /24 or /64', key: ['campaign', 'ip_prefix'], windows: ['1h', '24h'], feeds: ['coupon_claim'] },
