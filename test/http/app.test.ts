@@ -60,6 +60,17 @@ describe.each([
     expect(third.features['device.registrations_24h']).toBe(2)
   })
 
+  it('answers concurrent retries of one event_id with one decision, counted once', async () => {
+    const device = { id: uniq('dev'), platform: 'android' as const }
+    const body = registration({ device })
+    const answers = (await Promise.all(Array.from({ length: 8 }, () => score(app, body)))).map((r) => ({ status: r.statusCode, json: r.json() }))
+    expect(answers.every((a) => a.status === 200)).toBe(true)
+    expect(answers.filter((a) => !a.json.replayed)).toHaveLength(1)
+    expect(new Set(answers.map((a) => a.json.decision_id)).size).toBe(1)
+    const next = (await score(app, registration({ device }), '?explain=1')).json()
+    expect(next.features['device.registrations_24h']).toBe(2)
+  })
+
   it('counts velocity across events, including the current one', async () => {
     const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`
     const account = uniq('victim')
