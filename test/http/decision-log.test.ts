@@ -17,6 +17,7 @@ describe('decision log', () => {
     const line = lines[0]!
     expect(line).toMatchObject({ decision_id: res.json().decision_id, event: 'registration', rules_version: runtime.rules.current.version, model: `${runtime.model.id}@${runtime.model.version}` })
     expect(line.ids.account).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(line.input).toMatchObject({ event: 'registration', email: { domain: 'gmail.com' }, phone: { country: 'CN' }, device: { id_present: true } })
     const text = JSON.stringify(line)
     for (const raw of ['secret', 'Secret', '13912345678', 'acct-visible-id', '203.0.113.77', 'device-visible-id', String(body.event_id)]) expect(text).not.toContain(raw)
     await app.close()
