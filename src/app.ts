@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { ConflictError } from './decision/scorer.js'
@@ -15,6 +16,8 @@ export interface AppDeps {
   /** resolved keys (server.ts generates development keys when none are configured) */
   apiKeys: string[]
   adminKeys: string[]
+  /** how often load is sampled for shedding (tests sample faster) */
+  pressureSampleMs?: number
   /** a pino instance (Fastify 5 takes it as loggerInstance) */
   logger?: FastifyBaseLogger
 }
@@ -37,6 +40,19 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.removeContentTypeParser('text/plain')
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`))
+
+  // Past the event-loop budget a queued request would miss any useful deadline anyway: refuse it fast with
+  // 503 + Retry-After (the contract's "over capacity") so the storefront applies its own fallback at once.
+  if (config.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      sampleInterval: deps.pressureSampleMs ?? 1000,
+      pressureHandler: (_req, reply, type, value) => {
+        reply.header('Retry-After', '1')
+        sendError(reply, 503, 'service_unavailable', `over capacity (${type} ${Math.round(Number(value))} ms); retry after 1 s`)
+      },
+    })
+  }
 
   const doc = openApiDocument(runtime.model.version)
   await app.register(swagger, { mode: 'static', specification: { document: doc as never } })

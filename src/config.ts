@@ -26,6 +26,7 @@ export const EnvSchema = z.object({
   IDEMPOTENCY_TTL_S: z.coerce.number().int().positive().default(86_400),
   FEEDBACK_FILE: z.string().min(1).default('data/feedback.ndjson'),
   BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
 })
 
 export type Env = z.infer<typeof EnvSchema>
@@ -47,6 +48,8 @@ export interface Config {
   idempotencyTtlS: number
   feedbackFile: string
   bodyLimit: number
+  /** shed load (503 + Retry-After) while the event loop lags more than this; 0 disables */
+  maxEventLoopDelayMs: number
 }
 
 export class ConfigError extends Error {
@@ -86,5 +89,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
     feedbackFile: e.FEEDBACK_FILE,
     bodyLimit: e.BODY_LIMIT,
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
   }
 }

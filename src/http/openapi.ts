@@ -32,6 +32,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             '409': err('conflict: the same event_id is being scored right now'),
             '413': err('payload_too_large'),
             '415': err('unsupported_media_type'),
+            '503': err('service_unavailable: over capacity; see Retry-After'),
           },
         },
       },

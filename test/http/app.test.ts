@@ -213,3 +213,36 @@ describe('degraded velocity', () => {
     await runtime.close()
   })
 })
+
+describe('load shedding', () => {
+  it('answers 503 with Retry-After while the event loop is stalled, then recovers', async () => {
+    const config = testConfig({ MAX_EVENT_LOOP_DELAY_MS: '20' })
+    const runtime = await createRuntime(config, quiet)
+    // 50 ms: a sample window shorter than the monitor's 10 ms resolution can be empty, which the plugin reads as infinite delay
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [], pressureSampleMs: 50 })
+    await app.ready()
+    // Stall the loop well past the budget; the next sample sees it and requests are shed until a later
+    // sample sees a healthy loop again.
+    const until = Date.now() + 400
+    while (Date.now() < until) {
+      // busy: the overload being simulated
+    }
+    let shed: Awaited<ReturnType<typeof score>> | undefined
+    for (let i = 0; i < 20 && !shed; i++) {
+      const res = await score(app, login())
+      if (res.statusCode === 503) shed = res
+      else await new Promise((r) => setTimeout(r, 5))
+    }
+    expect(shed?.statusCode).toBe(503)
+    expect(shed!.headers['retry-after']).toBe('1')
+    expect(shed!.json().error).toBe('service_unavailable')
+    let ok = 0
+    for (let i = 0; i < 40 && ok === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      if ((await score(app, login())).statusCode === 200) ok++
+    }
+    expect(ok).toBe(1)
+    await app.close()
+    await runtime.close()
+  })
+})
