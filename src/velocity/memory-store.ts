@@ -139,6 +139,11 @@ export class MemoryStore implements VelocityStore {
     this.sets.clear()
   }
 
+  /** Every key currently held (for inspection and tests; the Redis equivalent is SCAN). */
+  keys(): string[] {
+    return [...this.strings.keys(), ...this.counts.keys(), ...this.sets.keys()]
+  }
+
   /** Keys currently held, for tests of expiry and memory bounds. */
   keyCount(): number {
     return this.strings.size + this.counts.size + this.sets.size

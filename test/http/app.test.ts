@@ -92,6 +92,16 @@ describe.each([
     expect(c.features['account.age_s']).toBeGreaterThanOrEqual(0)
   })
 
+  it('keeps raw identifiers out of every store key', async () => {
+    const raw = { account_id: uniq('raw-account'), email: 'Raw.Person+x@gmail.com', phone: '+8613712345678', ip: '192.0.2.123', device: { id: uniq('raw-device') } }
+    await score(app, registration(raw))
+    await score(app, claim({ account_id: raw.account_id, ip: raw.ip, device: raw.device, shipping_address: 'Raw Street 1', payment_fingerprint: 'raw-pf-123' }))
+    const store = runtime.store as unknown as { client?: { keys(p: string): Promise<string[]> }; keys?: () => string[] }
+    const keys = (store.client ? await store.client.keys('*') : store.keys!()).join('\n')
+    expect(keys.length).toBeGreaterThan(0)
+    for (const v of [raw.account_id, 'raw.person', 'rawperson', '13712345678', '192.0.2.123', raw.device.id, 'Raw Street', 'raw-pf-123']) expect(keys.toLowerCase()).not.toContain(v.toLowerCase())
+  })
+
   it('adds the feature vector with ?explain=1 only', async () => {
     const plain = (await score(app, login())).json()
     expect(plain.features).toBeUndefined()
