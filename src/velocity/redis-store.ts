@@ -42,6 +42,8 @@ export class RedisStore implements VelocityStore {
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 100, 2000),
       lazyConnect: false,
+      // Commands issued in the same tick (many concurrent requests' batches and write-backs) share one write.
+      enableAutoPipelining: true,
       ...options,
     }) as ScriptClient
     this.client.on('error', () => {
