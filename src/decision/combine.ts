@@ -95,7 +95,8 @@ export function thresholdAction(score: number, t: Thresholds): Decision {
  * `reasons` lists the matching enforce rules, most severe first (file order among equals), then the
  * score reason when the score's threshold set or raised the decision.
  */
-export function combine(modelProbability: number | null, outcome: RuleOutcome, flat: Features, t: Thresholds, attributions: Attribution[] = []): Combined {
+/** `attributions` is called only when the score reason is given, to keep the common path cheap. */
+export function combine(modelProbability: number | null, outcome: RuleOutcome, flat: Features, t: Thresholds, attributions: () => Attribution[] = () => []): Combined {
   let raw = modelProbability === null ? 0 : modelProbability * 100
   for (const r of outcome.matched) raw += r.score ?? 0
   const score = Math.max(0, Math.min(100, Math.round(raw)))
@@ -114,7 +115,7 @@ export function combine(modelProbability: number | null, outcome: RuleOutcome, f
   }
   const byScore = thresholdAction(score, t)
   if (SEVERITY[byScore] > 0 && SEVERITY[byScore] >= severity) {
-    const signals = attributions.map((a) => `${a.feature}=${Math.round(a.value * 1000) / 1000}`).join(', ')
+    const signals = attributions().map((a) => `${a.feature}=${Math.round(a.value * 1000) / 1000}`).join(', ')
     reasons.push({
       code: 'HIGH_RISK_SCORE',
       rule: 'score',

@@ -99,6 +99,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export class Scorer {
   private lastEventTime = 0
   private readonly clock: () => number
+  private signalsFor: { rules: RuleSet; deps: SignalDeps } | undefined
 
   constructor(private readonly d: ScorerDeps) {
     this.clock = d.clock ?? Date.now
@@ -116,7 +117,8 @@ export class Scorer {
     const now = this.eventTime(req)
     const rules = this.d.rules()
     const model = this.d.model()
-    const { features, identity } = extractFeatures(req, { ...this.d.signals, hostingAsns: rules.lists.hostingAsns })
+    if (this.signalsFor?.rules !== rules) this.signalsFor = { rules, deps: { ...this.d.signals, hostingAsns: rules.lists.hostingAsns } }
+    const { features, identity } = extractFeatures(req, this.signalsFor.deps)
     const planned = this.d.counters.plan(req, identity)
     const idemKey = `${this.d.keyPrefix}v1:idem:${this.d.hash('event', req.event_id)}`
     const accountKey = `${this.d.keyPrefix}v1:account:${identity.account}`
@@ -171,13 +173,13 @@ export class Scorer {
     }
 
     let probability: number | null = null
-    let attributions: Attribution[] = []
+    let attributions: () => Attribution[] = () => []
     if (model) {
       try {
         const vec = vectorize(model.card.features, features)
         probability = await model.predict(vec)
         features['model.score'] = Math.round(probability * 1e6) / 1e6
-        attributions = model.explain(vec)
+        attributions = () => model.explain(vec)
       } catch (err) {
         degraded.push('model')
         this.d.onError?.('model', err)

@@ -166,10 +166,4 @@ export class MemoryStore implements VelocityStore {
       this.cursors[m] = it!
     }
   }
-
-  sweep(now: number): void {
-    for (const m of [this.strings, this.counts, this.sets] as Map<string, Entry<unknown>>[]) {
-      for (const [k, e] of m) if (e.expiresAt <= now) m.delete(k)
-    }
-  }
 }

@@ -65,7 +65,3 @@ export interface VelocityStore {
 
 export const PENDING_PREFIX = 'pending:'
 
-/** Values per op in a result: one for a count, one per window for a distinct op. */
-export function valuesPerOp(op: CounterOp): number {
-  return op.kind === 'count' ? 1 : op.windowsMs.length
-}
