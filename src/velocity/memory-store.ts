@@ -1,4 +1,4 @@
-import { PENDING_PREFIX, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
+import { PENDING_PREFIX, PENDING_TTL_MS, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
 
 interface Entry<T> {
   value: T
@@ -45,7 +45,7 @@ export class MemoryStore implements VelocityStore {
       if (existing.value.startsWith(PENDING_PREFIX)) return { status: 'in_flight' }
       return { status: 'replayed', stored: existing.value }
     }
-    this.strings.set(b.idempotencyKey, { value: PENDING_PREFIX + b.nonce, expiresAt: now + b.idempotencyTtlMs })
+    this.strings.set(b.idempotencyKey, { value: PENDING_PREFIX + b.nonce, expiresAt: now + Math.min(b.idempotencyTtlMs, PENDING_TTL_MS) })
 
     let account: string | null = null
     if (b.account) {

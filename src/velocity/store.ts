@@ -64,4 +64,6 @@ export interface VelocityStore {
 }
 
 export const PENDING_PREFIX = 'pending:'
+/** How long a claim on an event_id lasts without a stored decision (a crashed request frees it). */
+export const PENDING_TTL_MS = 30_000
 

@@ -158,6 +158,27 @@ describe('redis store specifics', () => {
   })
 })
 
+describe('abandoned claims', () => {
+  it('frees an event_id whose decision was never stored (memory clock)', async () => {
+    const store = new MemoryStore()
+    const idem = `t:idem:${uniq()}`
+    expect((await store.execute(batch(T0, [], { idempotencyKey: idem, idempotencyTtlMs: 86_400_000 }))).status).toBe('fresh')
+    expect((await store.execute(batch(T0 + 1000, [], { idempotencyKey: idem, idempotencyTtlMs: 86_400_000 }))).status).toBe('in_flight')
+    expect((await store.execute(batch(T0 + 31_000, [], { idempotencyKey: idem, idempotencyTtlMs: 86_400_000 }))).status).toBe('fresh')
+  })
+
+  it('gives a Redis claim a short TTL and the stored decision the full one', async () => {
+    const store = new RedisStore(inject('redisUrl'), 500)
+    await store.ready()
+    const idem = `t:idem:${uniq()}`
+    await store.execute(batch(Date.now(), [], { idempotencyKey: idem, idempotencyTtlMs: 86_400_000 }))
+    expect(await store.client.pttl(idem)).toBeLessThanOrEqual(30_000)
+    await store.finalize({ idempotencyKey: idem, idempotencyTtlMs: 86_400_000, response: '{}' })
+    expect(await store.client.pttl(idem)).toBeGreaterThan(86_000_000)
+    await store.close()
+  })
+})
+
 describe('memory store bounds', () => {
   it('drops expired keys as traffic flows, without a full sweep', async () => {
     const store = new MemoryStore(4)

@@ -14,7 +14,8 @@ if existing then
   if string.sub(existing, 1, 8) == 'pending:' then return {2} end
   return {0, existing}
 end
-redis.call('SET', KEYS[1], 'pending:' .. ARGV[3], 'PX', ARGV[2])
+-- The claim is short-lived: if this request dies before storing its decision, a retry can score afresh.
+redis.call('SET', KEYS[1], 'pending:' .. ARGV[3], 'PX', math.min(tonumber(ARGV[2]), 30000))
 
 local account = false
 if ARGV[5] == '1' then
