@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { DEFAULT_THRESHOLDS } from '../decision/scorer.js'
+import { CardSchema } from '../model/card.js'
+import { runCases } from '../rules/cases.js'
+import { loadRuleSet, RuleLoadError, formatRuleError, type RuleSet } from '../rules/ruleset.js'
+import { readFileSync } from 'node:fs'
+
+/**
+ *   npm run rules:check [-- DIR]   validate and compile every rule file
+ *   npm run rules:test  [-- DIR]   run each rule file's cases; fails when a rule has no case
+ */
+const [command, dirArg] = process.argv.slice(2)
+const dir = dirArg ?? process.env.RULES_DIR ?? 'rules'
+
+function load(): RuleSet {
+  try {
+    return loadRuleSet(dir)
+  } catch (err) {
+    if (err instanceof RuleLoadError) {
+      for (const e of err.errors) console.error(formatRuleError(e))
+      console.error(`\n${err.errors.length} error(s); nothing was loaded from ${dir}`)
+      process.exit(1)
+    }
+    throw err
+  }
+}
+
+const set = load()
+if (command === 'check') {
+  const shadow = set.rules.filter((r) => r.mode === 'shadow').length
+  console.log(`ok: ${set.rules.length} rules (${shadow} shadow) in ${dir}, version ${set.version}`)
+  process.exit(0)
+}
+if (command !== 'test') {
+  console.error('usage: rules.ts check|test [DIR]')
+  process.exit(2)
+}
+
+const modelDir = process.env.MODEL_DIR ?? 'models/risk-lr'
+const card = existsSync(join(modelDir, 'card.json')) ? CardSchema.safeParse(JSON.parse(readFileSync(join(modelDir, 'card.json'), 'utf8'))) : undefined
+const thresholds = card?.success ? card.data.thresholds : DEFAULT_THRESHOLDS
+const report = runCases(dir, set, thresholds)
+for (const r of report.results) {
+  if (r.ok) console.log(`  ok    ${r.name}`)
+  else {
+    console.log(`  FAIL  ${r.name}  (${r.file}:${r.line})`)
+    for (const p of r.problems) console.log(`        ${p}`)
+  }
+}
+for (const e of report.errors) console.log(`  ERROR ${e}`)
+for (const u of report.uncovered) console.log(`  MISSING  ${u.file}:${u.line} rule \`${u.id}\` has no case expecting it to match`)
+const failed = report.results.filter((r) => !r.ok).length + report.errors.length + report.uncovered.length
+const passed = report.results.filter((r) => r.ok).length
+console.log(`\n${passed} passed, ${failed} failed`)
+process.exit(failed === 0 ? 0 : 1)
