@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs'
 import { FEATURES } from '../features/catalog.js'
 
 /** The feature table of rules/README.md, generated from the catalog (a test keeps the README in step). */
@@ -6,4 +7,14 @@ export function featureTable(): string {
   return ['| feature | type | doors | meaning |', '|---|---|---|---|', ...rows].join('\n')
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(featureTable() + '\n')
+const HEADER = '| feature | type | doors | meaning |'
+
+/** `npm run rules:docs` rewrites the table at the end of rules/README.md. */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const file = 'rules/README.md'
+  const text = readFileSync(file, 'utf8')
+  const at = text.indexOf(HEADER)
+  if (at < 0) throw new Error(`${file} has no feature table to replace`)
+  writeFileSync(file, text.slice(0, at) + featureTable() + '\n')
+  console.log(`${file}: ${FEATURES.length} features`)
+}

@@ -54,6 +54,7 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   const ip = parseIp(e.ip)
   if (ip) {
     const asn = d.asn.lookup(ip)
+    f['ip.address'] = ip.canonical
     f['ip.version'] = ip.version
     f['ip.asn'] = asn
     f['ip.hosting'] = d.hostingAsns.has(asn)
@@ -80,7 +81,10 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   f['device.platform'] = dev?.platform ?? ''
   // A native-app platform whose user agent names another operating system is a forged SDK payload.
   f['device.ua_mismatch'] = ua.present && ua.os !== '' && ((dev?.platform === 'ios' && ua.os !== 'ios') || (dev?.platform === 'android' && ua.os !== 'android'))
-  if (dev?.id !== undefined) id.device = d.hash('dev', dev.id)
+  if (dev?.id !== undefined) {
+    f['device.id'] = dev.id
+    id.device = d.hash('dev', dev.id)
+  }
 
   const b = e.behavior
   f['behavior.present'] = b !== undefined && b.fill_ms !== undefined
@@ -101,6 +105,7 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   }
   f['behavior.invalid'] = invalid
 
+  f['account.id'] = e.account_id
   id.account = d.hash('acct', e.account_id)
 
   if (e.event === 'registration') {

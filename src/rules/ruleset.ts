@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { Environment } from '@marcbachmann/cel-js'
 import { LineCounter, parseDocument, type Document } from 'yaml'
 import { z } from 'zod'
 import { Decision, EVENT_TYPES, type EventType } from '../events/schemas.js'
 import { FEATURES, FEATURE_INDEX, NAMESPACES } from '../features/catalog.js'
+import { BouncerList, parseList } from './lists.js'
 
 export const Action = Decision
 export type Action = Decision
@@ -65,17 +66,32 @@ export interface RuleSet {
   dir: string
   rules: CompiledRule[]
   byEvent: Record<EventType, CompiledRule[]>
-  lists: { hostingAsns: Set<number> }
+  lists: { hostingAsns: Set<number>; named: Map<string, BouncerList> }
 }
 
 export const SEVERITY: Record<Action, number> = { allow: 0, challenge: 1, review: 2, deny: 3 }
 
-/** One CEL environment: every feature namespace is a map variable, so `ip.hosting` reads the `ip` map. */
-const env = (() => {
+/**
+ * The CEL environment every rule set starts from: each feature namespace is a map variable, so
+ * `ip.hosting` reads the `ip` map, and lists are a type with an `in` operator.
+ */
+const baseEnv = (() => {
   const e = new Environment({ limits: { maxAstNodes: 2000, maxDepth: 64, maxListElements: 10_000, maxMapEntries: 1000, maxCallArguments: 8 } })
   for (const ns of NAMESPACES) e.registerVariable(ns, 'map')
+  e.registerType('BouncerList', BouncerList)
+  e.registerOperator('string in BouncerList', (v: unknown, l: BouncerList) => l.has(v))
+  e.registerOperator('double in BouncerList', (v: unknown, l: BouncerList) => l.has(v))
   return e
 })()
+
+/** A rule set's own environment: `list('name')` resolves to that set's lists, so a candidate never sees the live one's. */
+export function ruleEnvironment(lists: ReadonlyMap<string, BouncerList>): Environment {
+  return baseEnv.clone().registerFunction('list(string): BouncerList', (name: string) => {
+    const l = lists.get(name)
+    if (!l) throw new Error(`no list named ${name}`)
+    return l
+  })
+}
 
 function levenshtein(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, i) => i)
@@ -124,7 +140,10 @@ const PROBE: Record<string, Record<string, unknown>> = (() => {
   return ctx
 })()
 
-export function compileCondition(expr: string): { test: Evaluator; error?: undefined } | { error: string } {
+export function compileCondition(expr: string, env: Environment = ruleEnvironment(new Map()), lists: ReadonlyMap<string, BouncerList> = new Map()): { test: Evaluator; error?: undefined } | { error: string } {
+  for (const m of expr.matchAll(/\blist\(\s*["']([^"']*)["']\s*\)/g)) {
+    if (!lists.has(m[1]!)) return { error: `unknown list \`${m[1]}\`${lists.size ? ` (lists: ${[...lists.keys()].join(', ')})` : ''}; lists are files in rules/lists/` }
+  }
   for (const f of referencedFeatures(expr)) {
     if (!FEATURE_INDEX.has(f)) {
       const hint = suggestFeature(f)
@@ -212,6 +231,24 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
   } catch (err) {
     throw new RuleLoadError([{ file: dir, line: 1, column: 1, message: `cannot read rules directory: ${(err as Error).message}` }])
   }
+  const named = new Map<string, BouncerList>()
+  const listDir = join(dir, 'lists')
+  let listFiles: string[] = []
+  try {
+    listFiles = readdirSync(listDir).filter((f) => f.endsWith('.txt')).sort()
+  } catch {
+    // no lists directory: no lists
+  }
+  for (const f of listFiles) {
+    const text = readFileSync(join(listDir, f), 'utf8')
+    digest.update(`lists/${f}`).update('\0').update(text).update('\0')
+    const name = f.slice(0, -4)
+    const { list, errors: listErrors } = parseList(name, text)
+    for (const e of listErrors) errors.push({ file: join(listDir, f), line: e.line, column: 1, message: e.message })
+    if (list) named.set(name, list)
+  }
+  const env = ruleEnvironment(named)
+
   for (const name of files) {
     const file = join(dir, name)
     const text = readFileSync(file, 'utf8')
@@ -251,7 +288,7 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
         return
       }
       seen.set(r.id, `${name}:${at.line}`)
-      const compiled = compileCondition(r.when)
+      const compiled = compileCondition(r.when, env, named)
       if (compiled.error !== undefined) {
         errors.push({ file, ...position(doc, lc, ['rules', i, 'when']), rule: r.id, message: compiled.error })
         return
@@ -269,19 +306,10 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
     })
   }
   let hostingAsns = new Set<number>()
-  const listFile = join(dir, 'lists', 'hosting_asns.txt')
-  try {
-    if (statSync(listFile).isFile()) {
-      const text = readFileSync(listFile, 'utf8')
-      digest.update('lists/hosting_asns.txt').update('\0').update(text)
-      hostingAsns = parseAsnList(text)
-    }
-  } catch {
-    // no list: no network is treated as hosting
-  }
+  if (listFiles.includes('hosting_asns.txt')) hostingAsns = parseAsnList(readFileSync(join(listDir, 'hosting_asns.txt'), 'utf8'))
   if (files.length === 0) errors.push({ file: dir, line: 1, column: 1, message: 'no rule files (*.yaml) found' })
   if (errors.length > 0) throw new RuleLoadError(errors)
   const byEvent = { registration: [], login: [], coupon_claim: [] } as Record<EventType, CompiledRule[]>
   for (const r of rules) for (const ev of r.events) byEvent[ev].push(r)
-  return { version: `sha256:${digest.digest('hex')}`, loadedAt: now().toISOString(), dir: basename(dir), rules, byEvent, lists: { hostingAsns } }
+  return { version: `sha256:${digest.digest('hex')}`, loadedAt: now().toISOString(), dir: basename(dir), rules, byEvent, lists: { hostingAsns, named } }
 }

@@ -5,7 +5,7 @@ import { loadRuleSet } from '../../src/rules/ruleset.js'
 
 describe('rules/README.md', () => {
   const text = readFileSync('rules/README.md', 'utf8')
-  it('lists exactly the features the service computes (regenerate with `npx tsx src/cli/features-doc.ts`)', () => {
+  it('lists exactly the features the service computes (regenerate with `npm run rules:docs`)', () => {
     expect(text).toContain(featureTable())
   })
   it('shows a rule example that compiles', () => {
