@@ -121,7 +121,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (!r.ok) {
       return reply.code(422).send({ error: 'rules_invalid', message: 'the candidate rule set is invalid; the last good set keeps serving', errors: r.errors, version: runtime.rules.current.version })
     }
-    return { status: 'reloaded', version: r.version }
+    return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
   })
 
   return app

@@ -27,6 +27,7 @@ export const EnvSchema = z.object({
   FEEDBACK_FILE: z.string().min(1).default('data/feedback.ndjson'),
   BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
+  RULES_WATCH: z.enum(['true', 'false', '1', '0']).default('true'),
 })
 
 export type Env = z.infer<typeof EnvSchema>
@@ -50,6 +51,8 @@ export interface Config {
   bodyLimit: number
   /** shed load (503 + Retry-After) while the event loop lags more than this; 0 disables */
   maxEventLoopDelayMs: number
+  /** reload rules and lists when their files change */
+  rulesWatch: boolean
 }
 
 export class ConfigError extends Error {
@@ -90,5 +93,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feedbackFile: e.FEEDBACK_FILE,
     bodyLimit: e.BODY_LIMIT,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    rulesWatch: e.RULES_WATCH === 'true' || e.RULES_WATCH === '1',
   }
 }

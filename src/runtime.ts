@@ -1,7 +1,9 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { join } from 'node:path'
 import type { Config } from './config.js'
 import { Scorer, type DecisionLog } from './decision/scorer.js'
 import { Model } from './model/model.js'
-import { loadRuleSet, RuleLoadError, type RuleError, type RuleSet } from './rules/ruleset.js'
+import { formatRuleError, loadRuleSet, RuleLoadError, type RuleError, type RuleSet } from './rules/ruleset.js'
 import { DisposableDomains } from './signals/email.js'
 import { AsnDb } from './signals/ipinfo.js'
 import { UaAnalyzer } from './signals/useragent.js'
@@ -24,20 +26,58 @@ export function sharedSignalData(): { asn: AsnDb; disposable: DisposableDomains 
   return shared
 }
 
-/** The rule set in force, swapped whole; a failed load keeps the last good set and records the errors. */
+/**
+ * The rule set in force. A candidate is read, validated and compiled whole, then swapped in with one
+ * assignment; a request reads `current` once, so it never sees a mix. A failed load keeps the last good
+ * set and records the errors (GET /v1/rules shows them).
+ */
 export class RulesHolder {
   lastError: { at: string; errors: RuleError[] } | null = null
+  private watchers: FSWatcher[] = []
+  private timer: NodeJS.Timeout | undefined
   constructor(public current: RuleSet, private readonly dir: string) {}
-  reload(): { ok: true; version: string } | { ok: false; errors: RuleError[] } {
+
+  reload(): { ok: true; version: string; changed: boolean } | { ok: false; errors: RuleError[] } {
     try {
-      this.current = loadRuleSet(this.dir)
+      const next = loadRuleSet(this.dir)
+      const changed = next.version !== this.current.version
+      // An unchanged set keeps its object (and loaded_at): a touch of a file is not a new revision.
+      if (changed) this.current = next
       this.lastError = null
-      return { ok: true, version: this.current.version }
+      return { ok: true, version: this.current.version, changed }
     } catch (err) {
       const errors = err instanceof RuleLoadError ? err.errors : [{ file: this.dir, line: 1, column: 1, message: String(err) }]
       this.lastError = { at: new Date().toISOString(), errors }
       return { ok: false, errors }
     }
+  }
+
+  /**
+   * Reload when a rule or list file changes, once the directory has been quiet for `debounceMs`
+   * (editors and deploys write several files). Deploy by atomic rename where possible.
+   */
+  watch(log: Logger, debounceMs = 150): void {
+    const onChange = () => {
+      clearTimeout(this.timer)
+      this.timer = setTimeout(() => {
+        const r = this.reload()
+        if (r.ok && r.changed) log.info({ rules_version: r.version }, 'rules reloaded')
+        else if (!r.ok) log.error({ errors: r.errors.map(formatRuleError) }, 'rules change rejected; the last good set keeps serving')
+      }, debounceMs)
+    }
+    for (const d of [this.dir, join(this.dir, 'lists')]) {
+      try {
+        this.watchers.push(watch(d, onChange))
+      } catch {
+        // a missing lists/ directory is fine
+      }
+    }
+  }
+
+  unwatch(): void {
+    clearTimeout(this.timer)
+    for (const w of this.watchers) w.close()
+    this.watchers = []
   }
 }
 
@@ -54,11 +94,14 @@ export interface RuntimeOptions {
   store?: VelocityStore
   clock?: () => number
   decisionLog?: (line: DecisionLog) => void
+  /** quiet time before a changed rules directory is reloaded (default 150 ms) */
+  rulesDebounceMs?: number
 }
 
 /** Everything the scoring path needs, loaded and checked once. Throws on a bad rule set or model. */
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const rules = new RulesHolder(loadRuleSet(config.rulesDir), config.rulesDir)
+  if (config.rulesWatch) rules.watch(log, opts.rulesDebounceMs)
   const model = await Model.load(config.modelDir)
   let store = opts.store
   if (!store) {
@@ -96,6 +139,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     model,
     hash,
     async close() {
+      rules.unwatch()
       await store.close()
       await model.close()
     },
