@@ -30,6 +30,9 @@ const set = load()
 if (command === 'check') {
   const shadow = set.rules.filter((r) => r.mode === 'shadow').length
   console.log(`ok: ${set.rules.length} rules (${shadow} shadow) in ${dir}, version ${set.version}`)
+  for (const r of set.rules.filter((x) => !x.compiled)) {
+    console.log(`note: ${join(dir, r.file)}:${r.line} [${r.id}] uses a construct the rule compiler leaves to the slower CEL interpreter`)
+  }
   process.exit(0)
 }
 if (command !== 'test') {

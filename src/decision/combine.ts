@@ -1,8 +1,8 @@
 import type { Decision, Reason } from '../events/schemas.js'
 import type { Features } from '../features/extract.js'
 import type { Attribution } from '../model/model.js'
-import { FEATURES } from '../features/catalog.js'
-import { SEVERITY, type CompiledRule, type RuleSet } from '../rules/ruleset.js'
+import { FEATURES, toSlots } from '../features/catalog.js'
+import { SEVERITY, type CompiledRule, type ContextCache, type RuleSet } from '../rules/ruleset.js'
 
 export interface Thresholds {
   challenge: number
@@ -50,20 +50,23 @@ export function sparseContext(flat: Features): Record<string, Record<string, unk
 }
 
 /**
- * Run every rule of the event's door. A rule matches only when its condition evaluates to `true`.
- * Comparisons with an absent feature are false; rules that test presence with `has()` are evaluated
- * against the present features only, and an evaluation error there counts as no match.
+ * Run every rule of the event's door. A rule matches only when its condition evaluates to `true`;
+ * comparisons with an absent feature are false, and an evaluation error counts as no match. Compiled
+ * rules read the flat map; nested contexts are built at most once, and only for rules cel-js evaluates.
  */
 export function evaluateRules(set: RuleSet, event: keyof RuleSet['byEvent'], flat: Features): RuleOutcome {
   const rules = set.byEvent[event] ?? EMPTY
-  const ctx = celContext(flat)
+  let full: Record<string, Record<string, unknown>> | undefined
   let sparse: Record<string, Record<string, unknown>> | undefined
+  const ctx: ContextCache = { full: () => (full ??= celContext(flat)), sparse: () => (sparse ??= sparseContext(flat)) }
+  const slots = toSlots(flat)
   const matched: CompiledRule[] = []
   const shadow: CompiledRule[] = []
-  for (const r of rules) {
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!
     let hit: boolean
     try {
-      hit = r.test(r.usesHas ? (sparse ??= sparseContext(flat)) : ctx) === true
+      hit = r.test(slots, ctx) === true
     } catch {
       hit = false
     }

@@ -81,3 +81,13 @@ export const FEATURES: FeatureDef[] = [
 
 export const FEATURE_INDEX: ReadonlyMap<string, FeatureDef> = new Map(FEATURES.map((f) => [f.name, f]))
 export const NAMESPACES: ReadonlySet<string> = new Set(FEATURES.map((f) => f.name.slice(0, f.name.indexOf('.'))))
+
+/** Each feature's position in the catalog: compiled rules read features from an array in this order. */
+export const FEATURE_SLOT: ReadonlyMap<string, number> = new Map(FEATURES.map((f, i) => [f.name, i]))
+
+/** The event's features as an array in catalog order (undefined where absent): one pass per event. */
+export function toSlots(flat: Record<string, unknown>): unknown[] {
+  const out = new Array<unknown>(FEATURES.length)
+  for (let i = 0; i < FEATURES.length; i++) out[i] = flat[FEATURES[i]!.name]
+  return out
+}

@@ -6,6 +6,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml'
 import { z } from 'zod'
 import { Decision, EVENT_TYPES, type EventType } from '../events/schemas.js'
 import { FEATURES, FEATURE_INDEX, NAMESPACES } from '../features/catalog.js'
+import { compileAst } from './compile.js'
 import { BouncerList, parseList } from './lists.js'
 
 export const Action = Decision
@@ -48,14 +49,22 @@ export function formatRuleError(e: RuleError): string {
 
 export type Evaluator = (ctx: Record<string, unknown>) => unknown
 
+/** Nested views of one event's features, built only if a rule evaluated by cel-js asks for them. */
+export interface ContextCache {
+  full(): Record<string, Record<string, unknown>>
+  sparse(): Record<string, Record<string, unknown>>
+}
+/** `slots` are the event's features in catalog order (toSlots); `ctx` builds nested maps on demand. */
+export type RuleTest = (slots: unknown[], ctx: ContextCache) => unknown
+
 export interface CompiledRule extends RuleDef {
   events: EventType[]
   file: string
   line: number
   severity: number
-  test: Evaluator
-  /** the condition tests presence with has(), so it is evaluated against present features only */
-  usesHas: boolean
+  test: RuleTest
+  /** compiled to closures (true) or evaluated by cel-js (false) */
+  compiled: boolean
   /** the reason text for a match */
   renderDetail: (flat: Record<string, unknown>) => string
 }
@@ -139,8 +148,9 @@ const PROBE: Record<string, Record<string, unknown>> = (() => {
   }
   return ctx
 })()
+const PROBE_SLOTS: unknown[] = FEATURES.map((f) => (f.type === 'number' ? 0 : f.type === 'bool' ? false : ''))
 
-export function compileCondition(expr: string, env: Environment = ruleEnvironment(new Map()), lists: ReadonlyMap<string, BouncerList> = new Map()): { test: Evaluator; error?: undefined } | { error: string } {
+export function compileCondition(expr: string, env: Environment = ruleEnvironment(new Map()), lists: ReadonlyMap<string, BouncerList> = new Map()): { test: RuleTest; compiled: boolean; error?: undefined } | { error: string } {
   for (const m of expr.matchAll(/\blist\(\s*["']([^"']*)["']\s*\)/g)) {
     if (!lists.has(m[1]!)) return { error: `unknown list \`${m[1]}\`${lists.size ? ` (lists: ${[...lists.keys()].join(', ')})` : ''}; lists are files in rules/lists/` }
   }
@@ -154,16 +164,22 @@ export function compileCondition(expr: string, env: Environment = ruleEnvironmen
     const checked = env.check(expr)
     if (!checked.valid) return { error: `invalid condition: ${checked.error?.message ?? 'type check failed'}` }
     if (checked.type !== 'bool' && checked.type !== 'dyn') return { error: `condition must be a boolean, not ${checked.type}` }
-    const test = env.parse(expr) as Evaluator
+    const parsed = env.parse(expr) as Evaluator & { ast: unknown }
+    // A compiled function where the rule stays in the supported subset; cel-js's evaluator otherwise, on
+    // the nested map with absent values (or the present features only when the rule uses has()).
+    const closure = compileAst(parsed.ast, (name) => lists.get(name))
+    const usesHas = /\bhas\s*\(/.test(expr)
+    const test: RuleTest = closure ?? (usesHas ? (_slots, ctx) => parsed(ctx.sparse()) : (_slots, ctx) => parsed(ctx.full()))
     // Map values are dynamically typed, so the checker cannot see `ip.hosting > 3` or a numeric result.
     let probe: unknown
     try {
-      probe = test(PROBE)
+      probe = parsed(PROBE)
+      if (closure) probe = closure(PROBE_SLOTS)
     } catch (err) {
       return { error: `type error: ${(err as Error).message.split('\n')[0]}` }
     }
     if (typeof probe !== 'boolean') return { error: `condition must be a boolean, not ${typeof probe}` }
-    return { test }
+    return { test, compiled: closure !== null }
   } catch (err) {
     return { error: `invalid condition: ${(err as Error).message.split('\n')[0]}` }
   }
@@ -300,7 +316,7 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
         line: at.line,
         severity: SEVERITY[r.action],
         test: compiled.test,
-        usesHas: /\bhas\s*\(/.test(r.when),
+        compiled: compiled.compiled,
         renderDetail: compileDetail(r),
       })
     })

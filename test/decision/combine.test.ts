@@ -4,7 +4,7 @@ import { SEVERITY, type CompiledRule } from '../../src/rules/ruleset.js'
 
 const T = { challenge: 60, review: 80, deny: 95 }
 function r(id: string, action: CompiledRule['action'], score?: number): CompiledRule {
-  return { id, action, score, code: id.toUpperCase().replaceAll('.', '_'), description: id, mode: 'enforce', event: 'login', when: 'true', events: ['login'], file: 'x.yaml', line: 1, severity: SEVERITY[action], test: () => true, usesHas: false, renderDetail: () => `detail of ${id}` }
+  return { id, action, score, code: id.toUpperCase().replaceAll('.', '_'), description: id, mode: 'enforce', event: 'login', when: 'true', events: ['login'], file: 'x.yaml', line: 1, severity: SEVERITY[action], test: () => true, compiled: true, renderDetail: () => `detail of ${id}` }
 }
 
 describe('decision precedence', () => {
