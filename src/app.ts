@@ -8,6 +8,7 @@ import { FeedbackRequest, ScoreRequest, toIssues } from './events/schemas.js'
 import { KeyRing } from './http/auth.js'
 import { errorHandler, sendError } from './http/errors.js'
 import { FeedbackLog } from './http/feedback-log.js'
+import { Metrics } from './http/metrics.js'
 import { openApiDocument } from './http/openapi.js'
 import type { Runtime } from './runtime.js'
 
@@ -22,7 +23,7 @@ export interface AppDeps {
   logger?: FastifyBaseLogger
 }
 
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics'])
 
 /** The HTTP layer: parse, authenticate, call the scorer, reply. No scoring logic lives here. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
@@ -35,6 +36,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const keys = new KeyRing(deps.apiKeys)
   const admins = new KeyRing(deps.adminKeys)
   const feedback = new FeedbackLog(config.feedbackFile)
+  const metrics = new Metrics()
 
   // JSON only: any other media type is a 415, not a silently-empty body.
   app.removeContentTypeParser('text/plain')
@@ -73,6 +75,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return reply.code(redis ? 200 : 503).send(body)
   })
   app.get('/openapi.json', async () => doc)
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()))
 
   app.post('/v1/score', async (req, reply) => {
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
@@ -86,7 +89,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     const q = req.query as Record<string, string | undefined>
     const explain = q.explain === '1' || q.explain === 'true'
     try {
-      return await runtime.scorer.score(parsed.data, { explain })
+      const result = await runtime.scorer.score(parsed.data, { explain })
+      metrics.observe(result)
+      return result
     } catch (err) {
       if (err instanceof ConflictError) return sendError(reply, 409, 'conflict', err.message)
       throw err

@@ -203,6 +203,15 @@ describe('HTTP errors and operations', () => {
     expect((await app.inject({ url: '/docs/' })).statusCode).toBe(200)
   })
 
+  it('exposes decisions and rule hits, shadow rules apart, as Prometheus metrics', async () => {
+    await score(app, login({ ip: '10.0.0.8', user_agent: 'python-requests/2.31' }))
+    const text = (await app.inject({ url: '/metrics' })).body
+    expect(text).toMatch(/bouncer_decisions_total\{event="login",decision="\w+"\} [1-9]/)
+    expect(text).toMatch(/bouncer_rule_hits_total\{rule="shared.internal-ip",mode="shadow"\} [1-9]/)
+    expect(text).toMatch(/bouncer_rule_hits_total\{rule="shared.automation-client",mode="enforce"\} [1-9]/)
+    expect(text).toContain('bouncer_score_seconds_bucket')
+  })
+
   it('reloads rules only with an admin key', async () => {
     expect((await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: AUTH })).statusCode).toBe(403)
     const ok = await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: ADMIN })

@@ -1,0 +1,37 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { ScoreResponse } from '../events/schemas.js'
+
+/**
+ * Prometheus metrics. Shadow rules are counted beside enforced ones, so a team can watch a new rule's
+ * hit rate on live traffic before enforcing it. One registry per app keeps tests independent.
+ */
+export class Metrics {
+  readonly registry = new Registry()
+  private readonly decisions = new Counter({ name: 'bouncer_decisions_total', help: 'Decisions by door and outcome', labelNames: ['event', 'decision'], registers: [this.registry] })
+  private readonly ruleHits = new Counter({ name: 'bouncer_rule_hits_total', help: 'Rule matches by rule and mode (enforce or shadow)', labelNames: ['rule', 'mode'], registers: [this.registry] })
+  private readonly degraded = new Counter({ name: 'bouncer_degraded_total', help: 'Decisions made without a part (velocity, model)', labelNames: ['part'], registers: [this.registry] })
+  private readonly replayed = new Counter({ name: 'bouncer_replayed_total', help: 'Stored decisions returned for a repeated event_id', registers: [this.registry] })
+  private readonly latency = new Histogram({
+    name: 'bouncer_score_seconds',
+    help: 'Scoring time inside the service (parse to reply)',
+    labelNames: ['event'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  })
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry })
+  }
+
+  observe(r: ScoreResponse): void {
+    if (r.replayed) {
+      this.replayed.inc()
+      return
+    }
+    this.decisions.inc({ event: r.event, decision: r.decision })
+    for (const id of r.rules.matched) this.ruleHits.inc({ rule: id, mode: 'enforce' })
+    for (const id of r.rules.shadow_matched) this.ruleHits.inc({ rule: id, mode: 'shadow' })
+    for (const part of r.degraded) this.degraded.inc({ part })
+    this.latency.observe({ event: r.event }, r.latency_ms / 1000)
+  }
+}
