@@ -1,0 +1,31 @@
+import { cpSync, mkdtempSync, readFileSync, appendFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_THRESHOLDS } from '../../src/decision/scorer.js'
+import { runCases } from '../../src/rules/cases.js'
+import { loadRuleSet } from '../../src/rules/ruleset.js'
+
+/** The worked examples in rules/README.md must work as written: added to the shipped rules, they compile and their cases pass. */
+describe('rules/README.md worked examples', () => {
+  it('compile and pass their cases', () => {
+    const text = readFileSync('rules/README.md', 'utf8')
+    const section = text.slice(text.indexOf('## Worked examples'), text.indexOf('## Conditions'))
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)
+    expect(blocks).toHaveLength(6)
+    const dir = mkdtempSync(join(tmpdir(), 'bouncer-readme-'))
+    cpSync('rules', dir, { recursive: true })
+    const doors = ['registration', 'login', 'coupon_claim']
+    doors.forEach((door, i) => {
+      appendFileSync(join(dir, `${door}.yaml`), '\n' + blocks[2 * i]!)
+      appendFileSync(join(dir, `${door}.cases.yaml`), '\n' + blocks[2 * i + 1]!)
+    })
+    const set = loadRuleSet(dir)
+    const added = ['registration.disposable-from-cloud', 'login.success-after-prefix-stuffing', 'coupon.new-accounts-one-card']
+    for (const id of added) expect(set.rules.find((r) => r.id === id)?.compiled, id).toBe(true)
+    const report = runCases(dir, set, DEFAULT_THRESHOLDS)
+    expect(report.errors).toEqual([])
+    expect(report.results.filter((r) => !r.ok)).toEqual([])
+    expect(report.uncovered).toEqual([])
+  })
+})
