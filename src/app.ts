@@ -113,7 +113,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return {
       version: set.version,
       loaded_at: set.loadedAt,
-      rules: set.rules.map((r) => ({ id: r.id, event: r.events, action: r.action, mode: r.mode, code: r.code, description: r.description, owner: r.owner ?? null, score: r.score ?? 0, file: r.file, line: r.line })),
+      rules: set.rules.map((r) => ({ id: r.id, event: r.events, action: r.action, mode: r.mode, code: r.code, description: r.description, owner: r.owner ?? null, score: r.score ?? 0, file: r.file, line: r.line, compiled: r.compiled })),
+      lists: [...set.lists.named.values()].map((l) => ({ name: l.name, kind: l.kind, entries: l.size })),
       last_error: runtime.rules.lastError,
     }
   })

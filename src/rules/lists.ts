@@ -34,14 +34,66 @@ export class BouncerList {
   }
 }
 
-function v6ToBigInt(canonical: string): bigint {
-  let n = 0n
-  for (const g of canonical.split(':')) n = (n << 16n) | BigInt(parseInt(g, 16))
-  return n
+/** Dotted quad to uint32 without allocating; -1 if it is not one. */
+function v4ToInt(s: string): number {
+  let n = 0
+  let part = 0
+  let digits = 0
+  let dots = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48)
+      if (++digits > 3 || part > 255) return -1
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      n = n * 256 + part
+      part = 0
+      digits = 0
+      dots++
+    } else return -1
+  }
+  return dots === 3 && digits > 0 ? (n * 256 + part) >>> 0 : -1
+}
+
+/** An IPv6 address as 32 hex digits: fixed width, so string order is numeric order (no BigInt needed). */
+function v6ToHex(canonical: string): string {
+  let out = ''
+  for (const g of canonical.split(':')) out += g.padStart(4, '0')
+  return out
+}
+
+const HEX4 = /^[0-9a-f]{1,4}$/
+/** An IPv6 address straight to 32 hex digits, or undefined (embedded IPv4 forms go to the general parser). */
+function fastV6Hex(s: string): string | undefined {
+  let str = s.toLowerCase()
+  const zone = str.indexOf('%')
+  if (zone >= 0) str = str.slice(0, zone)
+  if (str.includes('.')) return undefined
+  const halves = str.split('::')
+  if (halves.length > 2) return undefined
+  const head = halves[0] === '' ? [] : halves[0]!.split(':')
+  const tail = halves.length === 2 && halves[1] !== '' ? halves[1]!.split(':') : []
+  const missing = 8 - head.length - tail.length
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined
+  let out = ''
+  for (const g of head) {
+    if (!HEX4.test(g)) return undefined
+    out += g.padStart(4, '0')
+  }
+  if (halves.length === 2) out += '0000'.repeat(missing)
+  for (const g of tail) {
+    if (!HEX4.test(g)) return undefined
+    out += g.padStart(4, '0')
+  }
+  return out
+}
+
+function hexAdd1(h: string): string {
+  return (BigInt(`0x${h}`) + 1n).toString(16).padStart(32, '0').slice(-32)
 }
 
 /** Merge sorted [start, end] ranges so that lookup is one bisection. */
-function merge<T extends number | bigint>(ranges: [T, T][], next: (x: T) => T): [T[], T[]] {
+function merge<T extends number | string>(ranges: [T, T][], next: (x: T) => T): [T[], T[]] {
   ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   const s: T[] = []
   const e: T[] = []
@@ -56,7 +108,7 @@ function merge<T extends number | bigint>(ranges: [T, T][], next: (x: T) => T): 
   return [s, e]
 }
 
-function inRanges<T extends number | bigint>(starts: ArrayLike<T>, ends: ArrayLike<T>, x: T): boolean {
+function inRanges<T extends number | string>(starts: ArrayLike<T>, ends: ArrayLike<T>, x: T): boolean {
   let lo = 0
   let hi = starts.length - 1
   while (lo <= hi) {
@@ -70,7 +122,7 @@ function inRanges<T extends number | bigint>(starts: ArrayLike<T>, ends: ArrayLi
 /** IPs and CIDR ranges: merged, sorted ranges and a bisection per lookup (~17 steps at 100k entries). */
 export function buildIpList(entries: { value: string; line: number }[], errors: ListError[]): (v: string | number) => boolean {
   const v4: [number, number][] = []
-  const v6: [bigint, bigint][] = []
+  const v6: [string, string][] = []
   for (const { value, line } of entries) {
     const [addr, bitsText] = value.split('/') as [string, string | undefined]
     const ip = parseIp(addr)
@@ -86,21 +138,26 @@ export function buildIpList(entries: { value: string; line: number }[], errors: 
       v4.push([start, (start | (~mask >>> 0)) >>> 0])
     } else {
       const b = BigInt(bits ?? 128)
-      const n = v6ToBigInt(ip.canonical)
+      const n = BigInt(`0x${v6ToHex(ip.canonical)}`)
       const hostMask = (1n << (128n - b)) - 1n
       const start = n & ~hostMask & ((1n << 128n) - 1n)
-      v6.push([start, start | hostMask])
+      v6.push([start.toString(16).padStart(32, '0'), (start | hostMask).toString(16).padStart(32, '0')])
     }
   }
   const [s4, e4] = merge(v4, (x) => x + 1)
-  const [s6, e6] = merge(v6, (x) => x + 1n)
+  const [s6, e6] = merge(v6, (x) => (x === 'f'.repeat(32) ? x : hexAdd1(x)))
   const s4a = Uint32Array.from(s4)
   const e4a = Uint32Array.from(e4)
   return (v) => {
     if (typeof v !== 'string') return false
+    const n = v4ToInt(v)
+    if (n >= 0) return inRanges(s4a, e4a, n)
+    const hex = s6.length > 0 ? fastV6Hex(v) : undefined
+    if (hex !== undefined) return hex.startsWith('00000000000000000000ffff') ? inRanges(s4a, e4a, parseInt(hex.slice(24), 16) >>> 0) : inRanges(s6, e6, hex)
+    // embedded-IPv4 spellings, and IPv6 when the list holds no IPv6, take the general parser
     const ip = parseIp(v)
     if (!ip) return false
-    return ip.version === 4 ? inRanges(s4a, e4a, ip.high as number) : s6.length > 0 && inRanges(s6, e6, v6ToBigInt(ip.canonical))
+    return ip.version === 4 ? inRanges(s4a, e4a, ip.high as number) : s6.length > 0 && inRanges(s6, e6, v6ToHex(ip.canonical))
   }
 }
 

@@ -17,7 +17,7 @@ describe('lists', () => {
   it('matches IPv4 and IPv6 addresses and CIDR ranges', () => {
     const { list: l, errors } = list('x_ips', '10.0.0.0/8\n192.0.2.7\n2001:db8::/32\n240e:3b0:1:2::/64 # one subscriber\n')
     expect(errors).toEqual([])
-    for (const ip of ['10.1.2.3', '192.0.2.7', '2001:db8:ffff::1', '240e:3b0:1:2:abcd::1', '::ffff:10.9.9.9']) expect(l!.has(ip), ip).toBe(true)
+    for (const ip of ['10.1.2.3', '192.0.2.7', '2001:db8:ffff::1', '240e:3b0:1:2:abcd::1', '::ffff:10.9.9.9', '::ffff:a09:909', '2001:DB8::1']) expect(l!.has(ip), ip).toBe(true)
     for (const ip of ['11.0.0.1', '192.0.2.8', '2001:db9::1', '240e:3b0:1:3::1', 'not-an-ip']) expect(l!.has(ip), ip).toBe(false)
   })
 
