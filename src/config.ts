@@ -20,7 +20,7 @@ export const EnvSchema = z.object({
   API_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
   ADMIN_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
   RULES_DIR: z.string().min(1).default('rules'),
-  MODEL_DIR: z.string().min(1).default('models/risk-lr'),
+  MODEL_DIR: z.string().min(1).default('models/risk-gbt'),
   PII_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: LogLevel.default('info'),
   IDEMPOTENCY_TTL_S: z.coerce.number().int().positive().default(86_400),

@@ -13,7 +13,7 @@ if (!a.events || !a.b) {
   process.exit(2)
 }
 try {
-  const model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-lr')
+  const model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt')
   const lines = readFileSync(a.events as string, 'utf8').split('\n')
   const r = await backtest(lines, { a: (a.a as string | undefined) ?? 'rules', b: a.b as string, model, top: (a.top as number | undefined) ?? 20 })
   await model.close()

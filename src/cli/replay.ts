@@ -16,7 +16,7 @@ if (!a.events) {
 }
 let model: Model
 try {
-  model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-lr')
+  model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt')
 } catch (err) {
   process.stderr.write(`${err instanceof ModelLoadError ? err.message : String(err)}\n`)
   process.exit(1)

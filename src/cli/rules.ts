@@ -40,7 +40,7 @@ if (command !== 'test') {
   process.exit(2)
 }
 
-const modelDir = process.env.MODEL_DIR ?? 'models/risk-lr'
+const modelDir = process.env.MODEL_DIR ?? 'models/risk-gbt'
 const card = existsSync(join(modelDir, 'card.json')) ? CardSchema.safeParse(JSON.parse(readFileSync(join(modelDir, 'card.json'), 'utf8'))) : undefined
 const thresholds = card?.success ? card.data.thresholds : DEFAULT_THRESHOLDS
 const report = runCases(dir, set, thresholds)

@@ -7,7 +7,8 @@ import type { Card } from '../model/card.js'
 import { evaluate, formatEvaluation } from '../model/evaluate.js'
 import { quantile } from '../model/metrics.js'
 import { Model, vectorize } from '../model/model.js'
-import { exportLinearOnnx } from '../model/onnx-export.js'
+import { exportGbtOnnx, exportLinearOnnx } from '../model/onnx-export.js'
+import { trainGbt } from '../model/gbt.js'
 import { trainLogistic } from '../model/train-lr.js'
 import { replay } from '../replay/replay.js'
 import { sharedSignalData } from '../runtime.js'
@@ -19,8 +20,10 @@ import { parseArgs } from './args.js'
  * exact feature vectors the service computes, fit, export ONNX, pick thresholds on training traffic,
  * then evaluate on a different seed and a later time span. Same seed, same model bytes.
  */
-const a = parseArgs(process.argv.slice(2), { seed: 'number', 'eval-seed': 'number', scale: 'number', out: 'string', rules: 'string' })
-const MODEL_ID = 'risk-lr'
+const a = parseArgs(process.argv.slice(2), { seed: 'number', 'eval-seed': 'number', scale: 'number', out: 'string', rules: 'string', kind: 'string' })
+const KIND = ((a.kind as string | undefined) ?? 'gbt') as 'gbt' | 'lr'
+if (KIND !== 'gbt' && KIND !== 'lr') throw new Error('--kind is gbt or lr')
+const MODEL_ID = `risk-${KIND}`
 const VERSION = '2026.11.1'
 const outDir = (a.out as string | undefined) ?? join('models', MODEL_ID)
 const rulesDir = (a.rules as string | undefined) ?? 'rules'
@@ -37,7 +40,9 @@ const evalParams: SimParams = { ...trainParams, seed: (a['eval-seed'] as number 
 // ratio does, but as a linear term it challenges every legit login during a campaign (measured: office-proxy
 // friction 0% -> 7.5%, family 3.5% -> 9.1%, typos only 16% -> 14%); it needs a model that can combine it with
 // per-event evidence (issue 5). Rules can use it today.
-const EXCLUDE = new Set(['model.score', 'ip.asn', 'ip.private', 'account.known', 'account.reg_score', 'login.failure', 'site.logins_10m', 'site.login_failures_10m', 'site.login_failure_ratio_10m'])
+const EXCLUDE = new Set(['model.score', 'ip.asn', 'ip.private', 'account.known', 'account.reg_score', 'login.failure', 'site.logins_10m', 'site.login_failures_10m'])
+// Trees can combine the ratio with per-event evidence; the linear model cannot (see above).
+if (KIND === 'lr') EXCLUDE.add('site.login_failure_ratio_10m')
 const featureNames = FEATURES.filter((f) => f.type !== 'string' && !EXCLUDE.has(f.name)).map((f) => f.name)
 
 async function run(events: SimEvent[], model: Model | null): Promise<{ event: SimEvent; response: ScoreResponse }[]> {
@@ -57,23 +62,27 @@ process.stderr.write(`training traffic: ${trainEvents.length} events, seed ${tra
 const featureRows = await run(trainEvents, null)
 const X = featureRows.map((r) => vectorize(featureNames, r.response.features as Record<string, number | boolean | string>))
 const y = Uint8Array.from(featureRows, (r) => (r.event.label === 'fraud' ? 1 : 0))
-const linear = trainLogistic(X, y, { iterations: 400, learningRate: 0.5, l2: 1e-3 })
-
+const GBT = { trees: 150, depth: 4, learningRate: 0.1, bins: 32, lambda: 1, minChildWeight: 2 }
+const LR = { iterations: 400, learningRate: 0.5, l2: 1e-3 }
+const linear = KIND === 'lr' ? trainLogistic(X, y, LR) : undefined
+const onnxBytes =
+  KIND === 'lr'
+    ? exportLinearOnnx(linear!, { version: VERSION, doc: `Bouncer risk model ${VERSION}: logistic regression over ${featureNames.length} service features` })
+    : exportGbtOnnx(trainGbt(X, y, GBT), { version: VERSION, doc: `Bouncer risk model ${VERSION}: ${GBT.trees} gradient-boosted trees of depth ${GBT.depth} over ${featureNames.length} service features` })
 mkdirSync(outDir, { recursive: true })
-const onnxBytes = exportLinearOnnx(linear, { version: VERSION, doc: `Bouncer risk model ${VERSION}: logistic regression over ${featureNames.length} service features` })
 writeFileSync(join(outDir, 'model.onnx'), onnxBytes)
 const sha256 = createHash('sha256').update(onnxBytes).digest('hex')
 
 const card: Card = {
   id: MODEL_ID,
   version: VERSION,
-  kind: 'logistic_regression',
+  kind: KIND === 'lr' ? 'logistic_regression' : 'gbt',
   created_by: 'npm run train',
   features: featureNames,
   onnx: { file: 'model.onnx', sha256, input: 'features', output: 'score' },
   thresholds: { challenge: 60, review: 80, deny: 95 },
-  linear,
-  training: { simulator: { ...trainParams }, events: trainEvents.length, fraud: y.reduce((s, v) => s + v, 0), iterations: 400, learning_rate: 0.5, l2: 1e-3 },
+  ...(linear ? { linear } : {}),
+  training: { simulator: { ...trainParams }, events: trainEvents.length, fraud: y.reduce((s, v) => s + v, 0), ...(KIND === 'lr' ? LR : GBT) },
   metrics: {},
 }
 writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n')
@@ -97,7 +106,7 @@ writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n')
 const table = formatEvaluation(evaluation)
 writeFileSync(
   join(outDir, 'report.md'),
-  `# ${MODEL_ID} ${VERSION}\n\nLogistic regression over ${featureNames.length} features the service computes, trained on simulator seed ${trainParams.seed} ` +
+  `# ${MODEL_ID} ${VERSION}\n\n${KIND === 'lr' ? 'Logistic regression' : `${GBT.trees} gradient-boosted trees (depth ${GBT.depth})`} over ${featureNames.length} features the service computes, trained on simulator seed ${trainParams.seed} ` +
     `(${trainEvents.length} events from ${trainParams.start}, ${trainParams.days} days) and evaluated on seed ${evalParams.seed} ` +
     `(${evalEvents.length} events from ${evalParams.start}). Thresholds (challenge/review/deny on the 0–100 score): ` +
     `${card.thresholds.challenge}/${card.thresholds.review}/${card.thresholds.deny}, set at the 99th/99.7th/99.9th percentile of legit training scores.\n\n` +

@@ -3,7 +3,7 @@ import { z } from 'zod'
 export const CardSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
   version: z.string().min(1),
-  kind: z.literal('logistic_regression'),
+  kind: z.enum(['logistic_regression', 'gbt']),
   created_by: z.string(),
   features: z.array(z.string()).min(1),
   onnx: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), input: z.string(), output: z.string() }),
@@ -11,7 +11,7 @@ export const CardSchema = z.object({
     .object({ challenge: z.number().min(0).max(100), review: z.number().min(0).max(100), deny: z.number().min(0).max(100) })
     .refine((t) => t.challenge <= t.review && t.review <= t.deny, 'thresholds must be challenge <= review <= deny'),
   /** the linear form, for per-feature attributions: z = (log1p(max(x,0)) - mean) / scale, logit = w·z + b */
-  linear: z.object({ mean: z.array(z.number()), scale: z.array(z.number()), weights: z.array(z.number()), bias: z.number() }),
+  linear: z.object({ mean: z.array(z.number()), scale: z.array(z.number()), weights: z.array(z.number()), bias: z.number() }).optional(),
   training: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()),
 })

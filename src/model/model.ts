@@ -5,6 +5,8 @@ import * as ort from 'onnxruntime-node'
 import { FEATURE_INDEX } from '../features/catalog.js'
 import type { Features } from '../features/extract.js'
 import { CardSchema, type Card } from './card.js'
+import { gbtContributions, type GbtModel } from './gbt.js'
+import { readGbtFromOnnx } from './onnx-export.js'
 
 export class ModelLoadError extends Error {
   constructor(public readonly file: string, public readonly line: number, message: string) {
@@ -32,8 +34,12 @@ export function checkFeatures(card: Card): string | undefined {
     if (!def || f === 'model.score') return `the card names feature \`${f}\`, which the service does not compute`
     if (def.type === 'string') return `the card names feature \`${f}\`, which is a string; models take numbers and booleans`
   }
-  if (card.linear.weights.length !== card.features.length || card.linear.mean.length !== card.features.length || card.linear.scale.length !== card.features.length) {
-    return 'linear.weights, linear.mean and linear.scale must have one entry per feature'
+  if (card.kind === 'logistic_regression') {
+    const l = card.linear
+    if (!l) return 'a logistic_regression card needs `linear`'
+    if (l.weights.length !== card.features.length || l.mean.length !== card.features.length || l.scale.length !== card.features.length) {
+      return 'linear.weights, linear.mean and linear.scale must have one entry per feature'
+    }
   }
   return undefined
 }
@@ -52,6 +58,8 @@ export class Model {
     readonly card: Card,
     readonly dir: string,
     private readonly session: ort.InferenceSession,
+    /** for tree models: the trees, read back from the ONNX file, for path attributions */
+    private readonly gbt?: GbtModel,
   ) {}
 
   get id(): string {
@@ -109,7 +117,15 @@ export class Model {
     if (!session.inputNames.includes(card.onnx.input) || !session.outputNames.includes(card.onnx.output)) {
       throw new ModelLoadError(cardFile, lineOf(text, '"input"'), `the model's inputs/outputs (${session.inputNames}/${session.outputNames}) do not match the card`)
     }
-    return new Model(card, dir, session)
+    let gbt: GbtModel | undefined
+    if (card.kind === 'gbt') {
+      try {
+        gbt = readGbtFromOnnx(bytes, card.features.length)
+      } catch (err) {
+        throw new ModelLoadError(onnxFile, 1, `cannot read the tree ensemble: ${(err as Error).message}`)
+      }
+    }
+    return new Model(card, dir, session, gbt)
   }
 
   /** Fraud probabilities for a batch of vectors laid out row by row. */
@@ -125,12 +141,17 @@ export class Model {
 
   /** Per-feature contributions to the logit, largest positive first. */
   explain(vector: Float32Array, top = 3): Attribution[] {
-    const { mean, scale, weights } = this.card.linear
     const out: Attribution[] = []
-    for (let i = 0; i < vector.length; i++) {
-      const z = (Math.log1p(Math.max(vector[i]!, 0)) - mean[i]!) / scale[i]!
-      const c = weights[i]! * z
-      if (c > 0) out.push({ feature: this.card.features[i]!, value: vector[i]!, contribution: c })
+    if (this.gbt) {
+      const contrib = gbtContributions(this.gbt, vector)
+      for (let i = 0; i < vector.length; i++) if (contrib[i]! > 0) out.push({ feature: this.card.features[i]!, value: vector[i]!, contribution: contrib[i]! })
+    } else if (this.card.linear) {
+      const { mean, scale, weights } = this.card.linear
+      for (let i = 0; i < vector.length; i++) {
+        const z = (Math.log1p(Math.max(vector[i]!, 0)) - mean[i]!) / scale[i]!
+        const c = weights[i]! * z
+        if (c > 0) out.push({ feature: this.card.features[i]!, value: vector[i]!, contribution: c })
+      }
     }
     out.sort((a, b) => b.contribution - a.contribution)
     return out.slice(0, top)

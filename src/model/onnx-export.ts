@@ -11,6 +11,8 @@ export interface LinearModel {
   bias: number
 }
 
+import type { GbtModel, Tree } from './gbt.js'
+
 const FLOAT = 1
 
 function tensor(name: string, dims: number[], values: number[]): OnnxNs.ITensorProto {
@@ -56,4 +58,137 @@ export function exportLinearOnnx(m: LinearModel, meta: { version: string; doc: s
     graph,
   })
   return onnx.ModelProto.encode(model).finish()
+}
+
+/**
+ * Gradient-boosted trees as ai.onnx.ml TreeEnsembleRegressor (BRANCH_LEQ, SUM) followed by Sigmoid.
+ * Each node's cover (hessian sum) is stored in nodes_hitrates, so the service can compute path
+ * attributions from the model file alone.
+ */
+export function exportGbtOnnx(m: GbtModel, meta: { version: string; doc: string }): Uint8Array {
+  const treeIds: number[] = []
+  const nodeIds: number[] = []
+  const featureIds: number[] = []
+  const values: number[] = []
+  const modes: Uint8Array[] = []
+  const trueIds: number[] = []
+  const falseIds: number[] = []
+  const hitrates: number[] = []
+  const tTree: number[] = []
+  const tNode: number[] = []
+  const tIds: number[] = []
+  const tWeights: number[] = []
+  const enc = new TextEncoder()
+  const LEAF = enc.encode('LEAF')
+  const LEQ = enc.encode('BRANCH_LEQ')
+  m.trees.forEach((tree, t) => {
+    tree.forEach((node, id) => {
+      treeIds.push(t)
+      nodeIds.push(id)
+      hitrates.push(node.cover)
+      if (node.feature < 0) {
+        featureIds.push(0)
+        values.push(0)
+        modes.push(LEAF)
+        trueIds.push(0)
+        falseIds.push(0)
+        tTree.push(t)
+        tNode.push(id)
+        tIds.push(0)
+        tWeights.push(node.value)
+      } else {
+        featureIds.push(node.feature)
+        values.push(node.threshold)
+        modes.push(LEQ)
+        trueIds.push(node.left)
+        falseIds.push(node.right)
+      }
+    })
+  })
+  const ints = (name: string, v: number[]): OnnxNs.IAttributeProto => ({ name, type: 7, ints: v })
+  const floats = (name: string, v: number[]): OnnxNs.IAttributeProto => ({ name, type: 6, floats: v })
+  const vinfo = (name: string, dims: (number | string)[]): OnnxNs.IValueInfoProto => ({
+    name,
+    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  })
+  const ensemble: OnnxNs.INodeProto = {
+    opType: 'TreeEnsembleRegressor',
+    domain: 'ai.onnx.ml',
+    input: ['features'],
+    output: ['logit'],
+    name: 'trees',
+    attribute: [
+      ints('nodes_treeids', treeIds),
+      ints('nodes_nodeids', nodeIds),
+      ints('nodes_featureids', featureIds),
+      floats('nodes_values', values),
+      { name: 'nodes_modes', type: 8, strings: modes },
+      ints('nodes_truenodeids', trueIds),
+      ints('nodes_falsenodeids', falseIds),
+      floats('nodes_hitrates', hitrates),
+      ints('target_treeids', tTree),
+      ints('target_nodeids', tNode),
+      ints('target_ids', tIds),
+      floats('target_weights', tWeights),
+      { name: 'n_targets', type: 2, i: 1 },
+      { name: 'aggregate_function', type: 3, s: enc.encode('SUM') },
+      { name: 'post_transform', type: 3, s: enc.encode('NONE') },
+      floats('base_values', [m.base]),
+    ],
+  }
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 3 }],
+    producerName: 'bouncer-train',
+    producerVersion: meta.version,
+    modelVersion: 1,
+    docString: meta.doc,
+    graph: {
+      name: 'bouncer_risk_gbt',
+      input: [vinfo('features', ['N', m.features])],
+      output: [vinfo('score', ['N', 1])],
+      node: [ensemble, { opType: 'Sigmoid', input: ['logit'], output: ['score'], name: 'score' }],
+    },
+  })
+  return onnx.ModelProto.encode(model).finish()
+}
+
+/** Rebuilds the trees of an exported TreeEnsembleRegressor (with covers from nodes_hitrates) for attributions. */
+export function readGbtFromOnnx(bytes: Uint8Array, features: number): GbtModel {
+  const model = onnx.ModelProto.decode(bytes)
+  const node = model.graph?.node?.find((n) => n.opType === 'TreeEnsembleRegressor')
+  if (!node) throw new Error('no TreeEnsembleRegressor node')
+  const attr = (name: string) => node.attribute?.find((a) => a.name === name)
+  const ints = (name: string) => (attr(name)?.ints ?? []).map(Number)
+  const floats = (name: string) => attr(name)?.floats ?? []
+  const treeIds = ints('nodes_treeids')
+  const nodeIds = ints('nodes_nodeids')
+  const featureIds = ints('nodes_featureids')
+  const values = floats('nodes_values')
+  const modes = (attr('nodes_modes')?.strings ?? []).map((b) => new TextDecoder().decode(b))
+  const trueIds = ints('nodes_truenodeids')
+  const falseIds = ints('nodes_falsenodeids')
+  const covers = floats('nodes_hitrates')
+  if (covers.length !== treeIds.length) throw new Error('nodes_hitrates (node covers) missing')
+  const trees: Tree[] = []
+  for (let k = 0; k < treeIds.length; k++) {
+    const tree = (trees[treeIds[k]!] ??= [])
+    const leaf = modes[k] === 'LEAF'
+    tree[nodeIds[k]!] = { feature: leaf ? -1 : featureIds[k]!, threshold: values[k]!, left: leaf ? -1 : trueIds[k]!, right: leaf ? -1 : falseIds[k]!, value: 0, cover: covers[k]! }
+  }
+  const tTree = ints('target_treeids')
+  const tNode = ints('target_nodeids')
+  const tW = floats('target_weights')
+  for (let k = 0; k < tTree.length; k++) trees[tTree[k]!]![tNode[k]!]!.value = tW[k]!
+  for (const tree of trees) {
+    for (let id = tree.length - 1; id >= 0; id--) {
+      const n = tree[id]!
+      if (n.feature >= 0) {
+        const l = tree[n.left]!
+        const r = tree[n.right]!
+        n.value = (l.value * l.cover + r.value * r.cover) / Math.max(l.cover + r.cover, 1e-12)
+      }
+    }
+  }
+  return { base: floats('base_values')[0] ?? 0, trees, features }
 }

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../src/config.js'
 describe('config', () => {
   it('has working defaults with nothing set', () => {
     const c = loadConfig({})
-    expect(c).toMatchObject({ port: 3000, rulesDir: 'rules', modelDir: 'models/risk-lr', redisUrl: undefined, apiKeys: undefined, piiSecretIsDefault: true, redisTimeoutMs: 25 })
+    expect(c).toMatchObject({ port: 3000, rulesDir: 'rules', modelDir: 'models/risk-gbt', redisUrl: undefined, apiKeys: undefined, piiSecretIsDefault: true, redisTimeoutMs: 25 })
   })
 
   it('splits API keys and treats empty variables as unset', () => {

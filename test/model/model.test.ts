@@ -4,11 +4,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CardSchema } from '../../src/model/card.js'
 import { Model, ModelLoadError, vectorize } from '../../src/model/model.js'
-import { exportLinearOnnx } from '../../src/model/onnx-export.js'
+import { exportGbtOnnx, exportLinearOnnx, readGbtFromOnnx } from '../../src/model/onnx-export.js'
+import { gbtContributions, predictGbt, trainGbt } from '../../src/model/gbt.js'
 import { predictLinear, trainLogistic } from '../../src/model/train-lr.js'
 import { Rng } from '../../src/sim/random.js'
 
-const SHIPPED = 'models/risk-lr'
+const SHIPPED = 'models/risk-gbt'
+const SHIPPED_LR = 'models/risk-lr'
 
 function copyModel(): string {
   const d = mkdtempSync(join(tmpdir(), 'bouncer-model-'))
@@ -26,10 +28,10 @@ async function loadError(dir: string): Promise<ModelLoadError> {
   throw new Error('expected the model to be rejected')
 }
 
-describe('shipped model', () => {
+describe('shipped linear model (baseline)', () => {
   let model: Model
   beforeAll(async () => {
-    model = await Model.load(SHIPPED)
+    model = await Model.load(SHIPPED_LR)
   })
   afterAll(() => model.close())
 
@@ -41,7 +43,7 @@ describe('shipped model', () => {
     for (let i = 0; i < rows.length; i++) rows[i] = r.chance(0.3) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(20))
     const onnx = await model.predictBatch(rows, n)
     for (let i = 0; i < n; i++) {
-      expect(Math.abs(onnx[i]! - predictLinear(model.card.linear, rows.subarray(i * f, (i + 1) * f)))).toBeLessThan(1e-5)
+      expect(Math.abs(onnx[i]! - predictLinear(model.card.linear!, rows.subarray(i * f, (i + 1) * f)))).toBeLessThan(1e-5)
     }
   })
 
@@ -52,12 +54,75 @@ describe('shipped model', () => {
     expect(await p(farm)).toBeGreaterThan(await p(base))
   })
 
-  it('explains a score with the features that pushed it up', () => {
+  it('explains a linear score with the features that pushed it up', () => {
     const shopper = { 'event.is_login': true, 'ip.version': 4, 'ua.present': true, 'ua.length': 120, 'device.present': true, 'behavior.present': true, 'behavior.fill_ms': 9000, 'behavior.keystrokes': 20, 'behavior.pointer_moves': 60 }
     const top = model.explain(vectorize(model.card.features, { ...shopper, 'ua.automation': true, 'ip.login_failures_10m': 40, 'ip.accounts_tried_10m': 40 }))
     expect(top.length).toBeGreaterThan(0)
     expect(top.every((a) => a.contribution > 0)).toBe(true)
     expect(top.map((a) => a.feature).some((f) => ['ua.automation', 'ip.login_failures_10m', 'ip.accounts_tried_10m', 'ip.login_failures_1h'].includes(f))).toBe(true)
+  })
+})
+
+describe('shipped tree model', () => {
+  let model: Model
+  beforeAll(async () => {
+    model = await Model.load(SHIPPED)
+  })
+  afterAll(() => model.close())
+
+  it('is the tree ensemble the service loads by default', () => {
+    expect(model.card.kind).toBe('gbt')
+  })
+
+  it('ONNX output equals the trees read back from the file to 1e-5', async () => {
+    const trees = readGbtFromOnnx(readFileSync(join(SHIPPED, 'model.onnx')), model.card.features.length)
+    const r = new Rng(8)
+    const n = 200
+    const f = model.card.features.length
+    const rows = new Float32Array(n * f)
+    for (let i = 0; i < rows.length; i++) rows[i] = r.chance(0.4) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(10))
+    const onnx = await model.predictBatch(rows, n)
+    for (let i = 0; i < n; i++) expect(Math.abs(onnx[i]! - predictGbt(trees, rows.subarray(i * f, (i + 1) * f)))).toBeLessThan(1e-5)
+  })
+
+  it('explains a score by the trees’ path contributions, which sum to the logit', async () => {
+    const shopper = { 'event.is_login': true, 'ip.version': 4, 'ua.present': true, 'ua.length': 120, 'device.present': true, 'behavior.present': true, 'behavior.fill_ms': 9000, 'behavior.keystrokes': 20, 'behavior.pointer_moves': 60 }
+    const v = vectorize(model.card.features, { ...shopper, 'ua.automation': true, 'ip.login_failures_10m': 40, 'ip.accounts_tried_10m': 40, 'ip.prefix_login_failures_10m': 40 })
+    const top = model.explain(v)
+    expect(top.length).toBeGreaterThan(0)
+    expect(top.every((x) => x.contribution > 0)).toBe(true)
+    const trees = readGbtFromOnnx(readFileSync(join(SHIPPED, 'model.onnx')), model.card.features.length)
+    const sum = gbtContributions(trees, v).reduce((s, x) => s + x, 0)
+    // Saabas contributions add up to the logit minus the trees' expected value at the root
+    const rootExpectation = trees.trees.reduce((s, t) => s + t[0]!.value, trees.base)
+    const p = await model.predict(v)
+    expect(sum + rootExpectation).toBeCloseTo(Math.log(p / (1 - p)), 3)
+  })
+})
+
+describe('tree trainer and export', () => {
+  const r = new Rng(17)
+  const rows = Array.from({ length: 2000 }, () => Float32Array.from([r.exp(3), r.chance(0.5) ? 1 : 0, r.exp(1), r.next()]))
+  const labels = Uint8Array.from(rows, (x) => (x[0]! + 2 * x[1]! > 4 || x[3]! > 0.9 ? 1 : 0))
+  const opts = { trees: 30, depth: 3, learningRate: 0.2, bins: 32, lambda: 1, minChildWeight: 1 }
+
+  it('exports ONNX whose output equals the trainer’s own prediction to 1e-5', async () => {
+    const m = trainGbt(rows, labels, opts)
+    const { InferenceSession, Tensor } = await import('onnxruntime-node')
+    const s = await InferenceSession.create(exportGbtOnnx(m, { version: 't', doc: 't' }))
+    const flat = new Float32Array(rows.length * 4)
+    rows.forEach((x, i) => flat.set(x, i * 4))
+    const out = (await s.run({ features: new Tensor('float32', flat, [rows.length, 4]) })).score!.data as Float32Array
+    rows.forEach((x, i) => expect(Math.abs(out[i]! - predictGbt(m, x))).toBeLessThan(1e-5))
+  })
+
+  it('is deterministic and learns the signal', () => {
+    const a = exportGbtOnnx(trainGbt(rows, labels, opts), { version: 't', doc: 't' })
+    const b = exportGbtOnnx(trainGbt(rows, labels, opts), { version: 't', doc: 't' })
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true)
+    const m = trainGbt(rows, labels, opts)
+    const correct = rows.filter((x, i) => (predictGbt(m, x) > 0.5 ? 1 : 0) === labels[i]).length
+    expect(correct / rows.length).toBeGreaterThan(0.95)
   })
 })
 

@@ -12,7 +12,7 @@ describe('backtest', () => {
   let lines: string[]
   let candidate: string
   beforeAll(async () => {
-    model = await Model.load('models/risk-lr')
+    model = await Model.load('models/risk-gbt')
     lines = simulate(sharedSignalData().asn, { ...DEFAULT_PARAMS, seed: 91, scale: 0.05, days: 1, rushAtHour: 20 }).map((e) => JSON.stringify(e))
     candidate = mkdtempSync(join(tmpdir(), 'bouncer-bt-'))
     cpSync('rules', candidate, { recursive: true })

@@ -16,7 +16,7 @@ describe('replay', () => {
   let model: Model
   let lines: string[]
   beforeAll(async () => {
-    model = await Model.load('models/risk-lr')
+    model = await Model.load('models/risk-gbt')
     lines = simulate(sharedSignalData().asn, { ...DEFAULT_PARAMS, seed: 77, scale: 0.03, days: 1, rushAtHour: 20 }).map((e) => JSON.stringify(e))
   })
   afterAll(() => model.close())
