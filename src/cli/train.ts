@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ScoreResponse } from '../events/schemas.js'
 import { FEATURES } from '../features/catalog.js'
 import type { Card } from '../model/card.js'
-import { evaluate, formatEvaluation } from '../model/evaluate.js'
+import { evaluate, formatEvaluation, rankScore } from '../model/evaluate.js'
 import { quantile } from '../model/metrics.js'
 import { Model, vectorize } from '../model/model.js'
 import { exportGbtOnnx, exportLinearOnnx } from '../model/onnx-export.js'
 import { trainGbt } from '../model/gbt.js'
 import { trainLogistic } from '../model/train-lr.js'
-import { replay } from '../replay/replay.js'
+import { runSimulated } from '../model/run-sim.js'
+import { evaluationHtml, rocPoints } from '../model/report-chart.js'
 import { sharedSignalData } from '../runtime.js'
 import { DEFAULT_PARAMS, simulate, type SimEvent, type SimParams } from '../sim/simulate.js'
 import { parseArgs } from './args.js'
@@ -45,15 +45,7 @@ const EXCLUDE = new Set(['model.score', 'ip.asn', 'ip.private', 'account.known',
 if (KIND === 'lr') EXCLUDE.add('site.login_failure_ratio_10m')
 const featureNames = FEATURES.filter((f) => f.type !== 'string' && !EXCLUDE.has(f.name)).map((f) => f.name)
 
-async function run(events: SimEvent[], model: Model | null): Promise<{ event: SimEvent; response: ScoreResponse }[]> {
-  const rows: { event: SimEvent; response: ScoreResponse }[] = []
-  let i = 0
-  for await (const r of replay(events.map((e) => JSON.stringify(e)), { rules: rulesDir, model, explain: true })) {
-    if (!r.ok) throw new Error(`simulated event failed validation: ${r.error.message}`)
-    rows.push({ event: events[i++]!, response: r.response })
-  }
-  return rows
-}
+const run = (events: SimEvent[], model: Model | null) => runSimulated(events, model, rulesDir)
 
 const t0 = Date.now()
 const asn = sharedSignalData().asn
@@ -98,7 +90,10 @@ await model.close()
 const evalEvents = simulate(asn, evalParams)
 writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n')
 model = await Model.load(outDir)
-const evaluation = evaluate(await run(evalEvents, model))
+const evalRows = await run(evalEvents, model)
+const evaluation = evaluate(evalRows)
+const roc = rocPoints(evalRows.map((r) => rankScore(r.response)), evalRows.map((r) => (r.event.label === 'fraud' ? 1 : 0)))
+writeFileSync(join(outDir, 'report.html'), evaluationHtml(`${MODEL_ID}@${VERSION}: held-out evaluation (seed ${evalParams.seed})`, evaluation, roc))
 await model.close()
 card.metrics = { held_out: { seed: evalParams.seed, start: evalParams.start, days: evalParams.days, ...evaluation } }
 writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n')
@@ -110,7 +105,7 @@ writeFileSync(
     `(${trainEvents.length} events from ${trainParams.start}, ${trainParams.days} days) and evaluated on seed ${evalParams.seed} ` +
     `(${evalEvents.length} events from ${evalParams.start}). Thresholds (challenge/review/deny on the 0–100 score): ` +
     `${card.thresholds.challenge}/${card.thresholds.review}/${card.thresholds.deny}, set at the 99th/99.7th/99.9th percentile of legit training scores.\n\n` +
-    `Held-out evaluation (decisions as served, rules and model together):\n\n${table}\n\n` +
+    `Held-out evaluation (decisions as served, rules and model together; chart in report.html):\n\n${table}\n\n` +
     `Caveat: both sets come from the project's own simulator. These numbers say the pipeline separates the attack ` +
     `families as simulated; they are not a claim about real traffic.\n\nsha256(model.onnx) = ${sha256}\n`,
 )

@@ -20,8 +20,13 @@ export interface Evaluation {
 const HARD_NEGATIVE_GROUPS = ['legit', 'campus_nat', 'family_phone', 'office_proxy', 'password_manager', 'new_user_coupon', 'rush', 'typo'] as const
 
 /** Honest evaluation of served decisions and scores against the simulator's labels. */
+/** Score used for ranking metrics: the served 0–100 score, ties broken by the model's probability. */
+export function rankScore(r: ScoreResponse): number {
+  return r.score + (r.model?.score ?? 0) / 1000
+}
+
 export function evaluate(rows: { event: SimEvent; response: ScoreResponse; passwordManager?: boolean }[]): Evaluation {
-  const scores = rows.map((r) => r.response.score + (r.response.model?.score ?? 0) / 1000)
+  const scores = rows.map((r) => rankScore(r.response))
   const labels: number[] = rows.map((r) => (r.event.label === 'fraud' ? 1 : 0))
   const notAllowed = (r: { response: ScoreResponse }) => r.response.decision !== 'allow'
   const byAttack: Evaluation['by_attack'] = {}
