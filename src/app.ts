@@ -56,7 +56,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     })
   }
 
-  const doc = openApiDocument(runtime.model.version)
+  const doc = openApiDocument(runtime.models.current.version)
   await app.register(swagger, { mode: 'static', specification: { document: doc as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
@@ -71,7 +71,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     const redis = await runtime.store.ping()
-    const body = { status: redis ? 'ready' : 'not_ready', store: runtime.store.kind, store_ok: redis, rules_version: runtime.rules.current.version, model: `${runtime.model.id}@${runtime.model.version}` }
+    const body = { status: redis ? 'ready' : 'not_ready', store: runtime.store.kind, store_ok: redis, rules_version: runtime.rules.current.version, model: `${runtime.models.current.id}@${runtime.models.current.version}` }
     return reply.code(redis ? 200 : 503).send(body)
   })
   app.get('/openapi.json', async () => doc)
@@ -117,6 +117,30 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       lists: [...set.lists.named.values()].map((l) => ({ name: l.name, kind: l.kind, entries: l.size })),
       last_error: runtime.rules.lastError,
     }
+  })
+
+  app.get('/v1/model', async () => {
+    const m = runtime.models.current
+    return {
+      id: m.id,
+      version: m.version,
+      kind: m.card.kind,
+      sha256: m.card.onnx.sha256,
+      features: m.card.features.length,
+      thresholds: m.card.thresholds,
+      loaded_at: runtime.models.loadedAt,
+      challenger: runtime.challenger ? { id: runtime.challenger.id, version: runtime.challenger.version } : null,
+      last_error: runtime.models.lastError,
+    }
+  })
+
+  app.post('/v1/model/reload', async (req, reply) => {
+    if (deps.adminKeys.length === 0 || !admins.verify(req.headers.authorization)) {
+      return sendError(reply, 403, 'forbidden', 'reloading the model needs an admin key (ADMIN_KEYS)')
+    }
+    const r = await runtime.models.reload()
+    if (!r.ok) return reply.code(422).send({ error: 'model_invalid', message: 'the candidate model is invalid; the last good model keeps serving', detail: r.error, version: runtime.models.current.version })
+    return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
   })
 
   app.post('/v1/rules/reload', async (req, reply) => {

@@ -21,6 +21,7 @@ export const EnvSchema = z.object({
   ADMIN_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
   RULES_DIR: z.string().min(1).default('rules'),
   MODEL_DIR: z.string().min(1).default('models/risk-gbt'),
+  CHALLENGER_MODEL_DIR: z.string().min(1).optional(),
   PII_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: LogLevel.default('info'),
   IDEMPOTENCY_TTL_S: z.coerce.number().int().positive().default(86_400),
@@ -43,6 +44,7 @@ export interface Config {
   adminKeys: string[]
   rulesDir: string
   modelDir: string
+  challengerModelDir: string | undefined
   piiSecret: string
   piiSecretIsDefault: boolean
   logLevel: z.infer<typeof LogLevel>
@@ -86,6 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminKeys: e.ADMIN_KEYS ?? [],
     rulesDir: e.RULES_DIR,
     modelDir: e.MODEL_DIR,
+    challengerModelDir: e.CHALLENGER_MODEL_DIR,
     piiSecret: e.PII_SECRET ?? DEV_PII_SECRET,
     piiSecretIsDefault: e.PII_SECRET === undefined,
     logLevel: e.LOG_LEVEL,

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import type { Config } from './config.js'
 import { Scorer, type DecisionLog } from './decision/scorer.js'
-import { Model } from './model/model.js'
+import { Model, ModelLoadError } from './model/model.js'
 import { formatRuleError, loadRuleSet, RuleLoadError, type RuleError, type RuleSet } from './rules/ruleset.js'
 import { DisposableDomains } from './signals/email.js'
 import { AsnDb } from './signals/ipinfo.js'
@@ -81,11 +81,76 @@ export class RulesHolder {
   }
 }
 
+/**
+ * The model in force. A candidate directory is loaded and verified (card schema, features, sha256,
+ * onnxruntime) before one assignment swaps it in; the old session is released a little later, once the
+ * requests that were using it have finished. A failed load keeps the last good model and records why.
+ */
+export class ModelHolder {
+  lastError: { at: string; file: string; line: number; message: string } | null = null
+  loadedAt = new Date().toISOString()
+  private watcher: FSWatcher | undefined
+  private timer: NodeJS.Timeout | undefined
+  private reloading: Promise<unknown> = Promise.resolve()
+
+  constructor(public current: Model, private readonly dir: string, private readonly retireAfterMs = 5000) {}
+
+  reload(): Promise<{ ok: true; version: string; changed: boolean } | { ok: false; error: string }> {
+    // one reload at a time, in order
+    const run = this.reloading.then(async () => {
+      try {
+        const next = await Model.load(this.dir)
+        const changed = next.card.onnx.sha256 !== this.current.card.onnx.sha256 || next.card.version !== this.current.card.version || JSON.stringify(next.card.thresholds) !== JSON.stringify(this.current.card.thresholds)
+        if (!changed) {
+          await next.close()
+          this.lastError = null
+          return { ok: true as const, version: this.current.version, changed }
+        }
+        const old = this.current
+        this.current = next
+        this.loadedAt = new Date().toISOString()
+        this.lastError = null
+        setTimeout(() => void old.close().catch(() => {}), this.retireAfterMs).unref()
+        return { ok: true as const, version: next.version, changed }
+      } catch (err) {
+        const e = err instanceof ModelLoadError ? err : new ModelLoadError(this.dir, 1, String(err))
+        this.lastError = { at: new Date().toISOString(), file: e.file, line: e.line, message: e.message }
+        return { ok: false as const, error: e.message }
+      }
+    })
+    this.reloading = run
+    return run
+  }
+
+  watch(log: Logger, debounceMs = 300): void {
+    try {
+      this.watcher = watch(this.dir, () => {
+        clearTimeout(this.timer)
+        this.timer = setTimeout(() => {
+          void this.reload().then((r) => {
+            if (r.ok && r.changed) log.info({ model_version: r.version }, 'model reloaded')
+            else if (!r.ok) log.error({ error: r.error }, 'model change rejected; the last good model keeps serving')
+          })
+        }, debounceMs)
+      })
+    } catch {
+      // a model directory that cannot be watched is reloaded on demand only
+    }
+  }
+
+  unwatch(): void {
+    clearTimeout(this.timer)
+    this.watcher?.close()
+  }
+}
+
 export interface Runtime {
   scorer: Scorer
   store: VelocityStore
   rules: RulesHolder
-  model: Model
+  models: ModelHolder
+  /** scored in shadow beside the champion and logged, never used for the decision */
+  challenger: Model | null
   hash: Hasher
   close(): Promise<void>
 }
@@ -102,7 +167,9 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const rules = new RulesHolder(loadRuleSet(config.rulesDir), config.rulesDir)
   if (config.rulesWatch) rules.watch(log, opts.rulesDebounceMs)
-  const model = await Model.load(config.modelDir)
+  const models = new ModelHolder(await Model.load(config.modelDir), config.modelDir)
+  if (config.rulesWatch) models.watch(log, opts.rulesDebounceMs)
+  const challenger = config.challengerModelDir ? await Model.load(config.challengerModelDir) : null
   let store = opts.store
   if (!store) {
     if (config.redisUrl) {
@@ -121,7 +188,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const scorer = new Scorer({
     store,
     rules: () => rules.current,
-    model: () => model,
+    model: () => models.current,
+    challenger: () => challenger,
     signals: { asn: data.asn, disposable: data.disposable, ua: new UaAnalyzer(), hash },
     hash,
     counters: new CounterPlan(config.redisPrefix),
@@ -136,12 +204,15 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     scorer,
     store,
     rules,
-    model,
+    models,
+    challenger,
     hash,
     async close() {
       rules.unwatch()
+      models.unwatch()
       await store.close()
-      await model.close()
+      await models.current.close()
+      await challenger?.close()
     },
   }
 }

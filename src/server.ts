@@ -48,4 +48,4 @@ closeWithGrace({ delay: 10_000 }, async ({ err }) => {
   await runtime.close()
 })
 await app.listen({ port: config.port, host: config.host })
-log.info({ port: config.port, store: runtime.store.kind, rules: runtime.rules.current.version, model: runtime.model.version }, 'bouncer listening')
+log.info({ port: config.port, store: runtime.store.kind, rules: runtime.rules.current.version, model: runtime.models.current.version }, 'bouncer listening')

@@ -27,6 +27,7 @@ export interface DecisionLog {
   replayed: boolean
   latency_ms: number
   ids: Record<string, string | undefined>
+  challenger?: { model: string; score: number; decision: string } | undefined
   /** the request with every identifier and free-text field removed (those are in `ids`, hashed) */
   input: Record<string, unknown>
 }
@@ -64,6 +65,8 @@ export interface ScorerDeps {
   store: VelocityStore
   rules: () => RuleSet
   model: () => Model | null
+  /** a challenger model: scored in shadow, logged beside the champion, never used for the decision */
+  challenger?: () => Model | null
   signals: Omit<SignalDeps, 'hostingAsns'>
   hash: Hasher
   counters: CounterPlan
@@ -191,6 +194,17 @@ export class Scorer {
     const outcome = evaluateRules(rules, req.event, features)
     const thresholds = model?.card.thresholds ?? DEFAULT_THRESHOLDS
     const c = combine(probability, outcome, features, thresholds, attributions)
+    let challenger: DecisionLog['challenger']
+    const ch = this.d.challenger?.()
+    if (ch && this.d.log) {
+      try {
+        const p = await ch.predict(vectorize(ch.card.features, features))
+        const cc = combine(p, outcome, features, ch.card.thresholds)
+        challenger = { model: `${ch.id}@${ch.version}`, score: cc.score, decision: cc.decision }
+      } catch (err) {
+        this.d.onError?.('challenger', err)
+      }
+    }
     const decisionId = this.d.mode === 'live' ? `dec_${randomUUID()}` : `dec_${this.d.hash('decision', req.event_id)}`
     const response: ScoreResponse = {
       event_id: req.event_id,
@@ -235,6 +249,7 @@ export class Scorer {
       latency_ms: response.latency_ms,
       ids: { account: identity.account, ip: identity.ip, ip_prefix: identity.ip_prefix, device: identity.device, email: identity.email, phone: identity.phone, address: identity.address, payment: identity.payment },
       input: redactInput(req, features),
+      challenger,
     })
     return response
   }

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rules_invalid'
+  | 'model_invalid'
   | 'service_unavailable'
   | 'internal_error'
 

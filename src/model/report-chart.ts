@@ -41,7 +41,7 @@ export function evaluationHtml(title: string, e: Evaluation, roc: [number, numbe
 <h1>${esc(title)}</h1>
 <p>ROC AUC ${e.auc.toFixed(4)}; recall ${(e.recall_at_0_5pct_fpr * 100).toFixed(1)}% at 0.5% FPR, ${(e.recall_at_1pct_fpr * 100).toFixed(1)}% at 1% FPR; served decisions stop ${(e.fraud_stopped * 100).toFixed(1)}% of fraud and touch ${(e.legit_friction * 100).toFixed(2)}% of legit events.</p>
 <h2>ROC (false-positive rate on a log scale)</h2>
-<svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${ticks}<line x1="40" y1="${y(0)}" x2="${W - 20}" y2="${y(0)}" stroke="#999"/><line x1="40" y1="20" x2="40" y2="${y(0)}" stroke="#999"/><text x="4" y="${y(1) + 4}" font-size="11">100%</text><text x="4" y="${y(0.5) + 4}" font-size="11">50%</text><path d="${path}" fill="none" stroke="#2563eb" stroke-width="2"/></svg>
+<svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${ticks}<line x1="40" y1="${y(0)}" x2="${W - 20}" y2="${y(0)}" stroke="#999"/><line x1="40" y1="20" x2="40" y2="${y(0)}" stroke="#999"/><text x="4" y="${y(1) + 4}" font-size="11">100%</text><text x="4" y="${y(0.5) + 4}" font-size="11">50%</text><text x="44" y="14" font-size="11">recall (fraud caught)</text><text x="${W - 20}" y="${H - 1}" font-size="11" text-anchor="end">false-positive rate</text><path d="${path}" fill="none" stroke="#2563eb" stroke-width="2"/></svg>
 <h2>Attack families: share not allowed</h2>
 <svg width="560" height="${attacks.length * 22 + 6}" xmlns="http://www.w3.org/2000/svg">${bars(attacks, '#dc2626', 1)}</svg>
 <h2>Legit groups: share affected (not allowed); target ≤ 3%</h2>

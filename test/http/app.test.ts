@@ -46,7 +46,7 @@ describe.each([
     expect(ScoreResponse.parse(json)).toBeTruthy()
     expect(json).toMatchObject({ event_id: body.event_id, event: body.event, degraded: [], replayed: false })
     expect(json.rules.version).toBe(runtime.rules.current.version)
-    expect(json.model).toMatchObject({ id: runtime.model.id, version: runtime.model.version })
+    expect(json.model).toMatchObject({ id: runtime.models.current.id, version: runtime.models.current.version })
   })
 
   it('replays a repeated event_id with the same decision and counts nothing twice', async () => {
