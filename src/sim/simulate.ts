@@ -1,6 +1,7 @@
 import type { ScoreRequest } from '../events/schemas.js'
 import type { AsnDb } from '../signals/ipinfo.js'
 import { Rng } from './random.js'
+import { loadSimParams } from './params.js'
 
 /**
  * Seeded traffic simulator: legit shoppers with their hard-negative crowds, and attack families, as
@@ -31,25 +32,8 @@ export interface SimParams {
   lowAndSlow: number
 }
 
-export const DEFAULT_PARAMS: SimParams = {
-  seed: 1,
-  start: '2026-11-09T00:00:00+08:00',
-  days: 3,
-  scale: 1,
-  legitUsers: 6000,
-  newUsersPerDay: 900,
-  loginsPerUserPerDay: 0.7,
-  rushClaimShare: 0.35,
-  rushAtHour: 48,
-  rushMinutes: 60,
-  campusStudents: 400,
-  families: 150,
-  officeWorkers: 200,
-  farms: 6,
-  stuffingCampaigns: 3,
-  rings: 6,
-  lowAndSlow: 12,
-}
+/** The simulator's parameters, from sim/default.json (validated); `--config FILE` overrides them. */
+export const DEFAULT_PARAMS: SimParams = loadSimParams()
 
 export type Family =
   | 'legit'
