@@ -29,6 +29,7 @@ export const EnvSchema = z.object({
   BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
   RULES_WATCH: z.enum(['true', 'false', '1', '0']).default('true'),
+  DEGRADED_FLOOR: z.enum(['allow', 'challenge', 'review']).default('allow'),
 })
 
 export type Env = z.infer<typeof EnvSchema>
@@ -55,6 +56,8 @@ export interface Config {
   maxEventLoopDelayMs: number
   /** reload rules and lists when their files change */
   rulesWatch: boolean
+  /** the least severe decision an event scored without velocity can get */
+  degradedFloor: 'allow' | 'challenge' | 'review'
 }
 
 export class ConfigError extends Error {
@@ -97,5 +100,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: e.BODY_LIMIT,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     rulesWatch: e.RULES_WATCH === 'true' || e.RULES_WATCH === '1',
+    degradedFloor: e.DEGRADED_FLOOR,
   }
 }

@@ -196,6 +196,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     keyPrefix: config.redisPrefix,
     idempotencyTtlMs: config.idempotencyTtlS * 1000,
     mode: 'live',
+    degradedFloor: config.degradedFloor,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.decisionLog ? { log: opts.decisionLog } : {}),
     onError: (where, err) => log.warn({ where, err: String(err) }, 'scoring stage failed; decision degraded'),

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import type { ScoreRequest, ScoreResponse } from '../events/schemas.js'
 import { extractFeatures, type Features, type SignalDeps } from '../features/extract.js'
 import { vectorize, type Attribution, type Model } from '../model/model.js'
-import type { RuleSet } from '../rules/ruleset.js'
+import { SEVERITY, type RuleSet } from '../rules/ruleset.js'
 import type { Hasher } from '../util/hash.js'
 import type { CounterPlan } from '../velocity/counters.js'
 import type { Batch, BatchResult, VelocityStore } from '../velocity/store.js'
@@ -74,6 +74,8 @@ export interface ScorerDeps {
   idempotencyTtlMs: number
   /** live: the service clock; replay: each event's occurred_at, zero latency and derived decision ids */
   mode: 'live' | 'replay'
+  /** degraded-velocity policy: the least severe decision such an event gets (default allow: decide on what is there) */
+  degradedFloor?: 'allow' | 'challenge' | 'review'
   clock?: () => number
   log?: (line: DecisionLog) => void
   onError?: (where: string, err: unknown) => void
@@ -194,6 +196,11 @@ export class Scorer {
     const outcome = evaluateRules(rules, req.event, features)
     const thresholds = model?.card.thresholds ?? DEFAULT_THRESHOLDS
     const c = combine(probability, outcome, features, thresholds, attributions)
+    const floor = this.d.degradedFloor ?? 'allow'
+    if (floor !== 'allow' && degraded.includes('velocity') && SEVERITY[c.decision] < SEVERITY[floor]) {
+      c.decision = floor
+      c.reasons.push({ code: 'VELOCITY_UNAVAILABLE', rule: 'degraded', detail: `velocity counters unavailable; DEGRADED_FLOOR=${floor}` })
+    }
     let challenger: DecisionLog['challenger']
     const ch = this.d.challenger?.()
     if (ch && this.d.log) {

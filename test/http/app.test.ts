@@ -221,6 +221,16 @@ describe('HTTP errors and operations', () => {
 })
 
 describe('degraded velocity', () => {
+  it('applies DEGRADED_FLOOR to events scored without velocity', async () => {
+    const { app, runtime } = await build({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_TIMEOUT_MS: '50', DEGRADED_FLOOR: 'challenge' })
+    const res = (await score(app, login())).json()
+    expect(res.degraded).toEqual(['velocity'])
+    expect(res.decision).not.toBe('allow')
+    expect(res.reasons.map((r: { code: string }) => r.code)).toContain('VELOCITY_UNAVAILABLE')
+    await app.close()
+    await runtime.close()
+  })
+
   it('scores without velocity, and says so, when Redis is unreachable', async () => {
     const { app, runtime } = await build({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_TIMEOUT_MS: '50' })
     const res = await score(app, login(), '?explain=1')
