@@ -11,6 +11,8 @@ import { combine, evaluateRules, type Thresholds } from './combine.js'
 
 export const DEFAULT_THRESHOLDS: Thresholds = { challenge: 60, review: 80, deny: 95 }
 const ACCOUNT_TTL_MS = 90 * 86_400_000
+const SITE_PRIOR_LOGINS = 50
+const SITE_PRIOR_FAILURE_SHARE = 0.1
 
 export interface DecisionLog {
   decision_id: string
@@ -167,8 +169,11 @@ export class Scorer {
       }
     }
     const logins = features['site.logins_10m']
-    if (typeof logins === 'number' && logins > 0) {
-      features['site.login_failure_ratio_10m'] = Math.round(((features['site.login_failures_10m'] as number) / logins) * 1e4) / 1e4
+    if (typeof logins === 'number') {
+      // Smoothed toward a typical failure share with pseudo-logins, so a quiet or just-started service does
+      // not read one typo (1 of 1) as a credential-stuffing campaign; real campaigns have the volume to show.
+      const failures = features['site.login_failures_10m'] as number
+      features['site.login_failure_ratio_10m'] = Math.round(((failures + SITE_PRIOR_LOGINS * SITE_PRIOR_FAILURE_SHARE) / (logins + SITE_PRIOR_LOGINS)) * 1e4) / 1e4
     }
     if (req.event === 'coupon_claim') {
       features['account.known'] = memo !== null

@@ -62,7 +62,7 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['referral.present', 'bool', 'a referral code was given', REG],
   ['login.failure', 'bool', 'the password/OTP check failed', LOGIN],
   ['login.method', 'string', 'password, sms, oauth, passkey or empty', LOGIN],
-  ['site.login_failure_ratio_10m', 'number', 'share of all logins in the last 10 min that failed; a credential-stuffing campaign drives it up', LOGIN],
+  ['site.login_failure_ratio_10m', 'number', 'share of all logins in the last 10 min that failed, smoothed with 50 pseudo-logins at 10% (so one typo on a quiet site reads ~12%); a credential-stuffing campaign drives it up', LOGIN],
   ['coupon.value', 'number', 'face value in minor units (0 when not given)', CLAIM],
   ['coupon.has_campaign', 'bool', 'a campaign id was given', CLAIM],
   ['address.present', 'bool', 'a shipping address was given', CLAIM],

@@ -275,3 +275,14 @@ describe('load shedding', () => {
     await runtime.close()
   })
 })
+
+describe('cold start', () => {
+  it('does not read the first failed login of a fresh service as a stuffing campaign', async () => {
+    const { app, runtime } = await build()
+    const res = (await score(app, login({ ip: '240e:3b0:1234:5678::1', outcome: 'failure', user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36' }), '?explain=1')).json()
+    expect(res.features['site.login_failure_ratio_10m']).toBeLessThan(0.2)
+    expect(res.decision).toBe('allow')
+    await app.close()
+    await runtime.close()
+  })
+})
