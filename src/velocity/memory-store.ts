@@ -3,6 +3,9 @@ import { PENDING_PREFIX, PENDING_TTL_MS, type Batch, type BatchResult, type Fina
 interface Entry<T> {
   value: T
   expiresAt: number
+  /** count keys: the running sum of the buckets in the window, and the oldest bucket counted */
+  sum?: number
+  oldest?: number
 }
 
 /**
@@ -60,23 +63,41 @@ export class MemoryStore implements VelocityStore {
     const values: number[] = []
     for (const op of b.ops) {
       if (op.kind === 'count') {
+        // Same algorithm as score_batch.lua: a running sum and the oldest bucket counted.
         const bucket = Math.floor(now / op.bucketMs)
-        const oldest = bucket - Math.floor(op.windowMs / op.bucketMs) + 1
+        const width = Math.floor(op.windowMs / op.bucketMs)
+        const oldest = bucket - width + 1
         let e = this.live(this.counts, op.key, now)
+        let sum = e?.sum ?? 0
+        let o = e?.oldest
+        if (e && o !== undefined && o < oldest) {
+          if (oldest - o >= width) {
+            this.counts.delete(op.key)
+            e = undefined
+            sum = 0
+          } else {
+            for (let b = o; b < oldest; b++) {
+              const v = e.value.get(b)
+              if (v !== undefined) {
+                sum -= v
+                e.value.delete(b)
+              }
+            }
+          }
+        }
+        o = oldest > (o ?? oldest) ? oldest : (o ?? oldest)
         if (op.add > 0) {
           if (!e) {
-            e = { value: new Map(), expiresAt: 0 }
+            e = { value: new Map(), expiresAt: 0, sum: 0, oldest: o }
             this.counts.set(op.key, e)
           }
           e.value.set(bucket, (e.value.get(bucket) ?? 0) + op.add)
+          sum += op.add
           e.expiresAt = now + op.windowMs + op.bucketMs
         }
-        let sum = 0
         if (e) {
-          for (const [b2, n] of e.value) {
-            if (b2 < oldest) e.value.delete(b2)
-            else if (b2 <= bucket) sum += n
-          }
+          e.sum = sum
+          e.oldest = o
         }
         values.push(sum)
       } else {

@@ -60,6 +60,25 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     expect(await values(store, batch(T0 + 3 * H + 120_000, [count(k, 0)]))).toEqual([0])
   })
 
+  it('matches a brute-force sliding count over a random walk of times (gaps, bursts, reads)', async () => {
+    const k = `t:c:${uniq()}`
+    const W = 10 * 60_000
+    const B = W / 60
+    let t = T0
+    let seed = 7
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const adds: number[] = []
+    for (let i = 0; i < 400; i++) {
+      const r = rand()
+      t += r < 0.6 ? Math.floor(rand() * 5_000) : r < 0.9 ? Math.floor(rand() * 120_000) : Math.floor(rand() * 900_000)
+      const add = rand() < 0.7 ? 1 : 0
+      if (add) adds.push(t)
+      const bucket = Math.floor(t / B)
+      const expected = adds.filter((x) => Math.floor(x / B) >= bucket - 59 && Math.floor(x / B) <= bucket).length
+      expect(await values(store, batch(t, [count(k, add, W)])), `step ${i}`).toEqual([expected])
+    }
+  })
+
   it('counts distinct members per window, exactly', async () => {
     const k = `t:d:${uniq()}`
     expect(await values(store, batch(T0, [distinct(k, 'a')]))).toEqual([1, 1])

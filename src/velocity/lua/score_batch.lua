@@ -30,24 +30,45 @@ for i = 1, opCount do
   local key = KEYS[2 + i]
   local kind = ARGV[a]
   if kind == 'c' then
+    -- Sliding window in buckets with a running sum: field 's' is the sum of the buckets still in the window,
+    -- 'o' the oldest bucket counted. Buckets that left the window are subtracted and deleted as time moves,
+    -- usually none or one per access, instead of reading every bucket each time.
     local add = tonumber(ARGV[a + 1])
     local windowMs = tonumber(ARGV[a + 2])
     local bucketMs = tonumber(ARGV[a + 3])
     a = a + 4
     local bucket = math.floor(now / bucketMs)
-    local oldest = bucket - math.floor(windowMs / bucketMs) + 1
-    if add > 0 then redis.call('HINCRBY', key, bucket, add) end
-    local fields = redis.call('HGETALL', key)
-    local sum = 0
-    for j = 1, #fields, 2 do
-      local b = tonumber(fields[j])
-      if b < oldest then
-        redis.call('HDEL', key, fields[j])
-      elseif b <= bucket then
-        sum = sum + tonumber(fields[j + 1])
+    local width = math.floor(windowMs / bucketMs)
+    local oldest = bucket - width + 1
+    local meta = redis.call('HMGET', key, 's', 'o')
+    local sum = tonumber(meta[1]) or 0
+    local o = tonumber(meta[2])
+    if o == nil then
+      o = oldest
+    elseif o < oldest then
+      if oldest - o >= width then
+        -- everything counted is older than the window
+        redis.call('DEL', key)
+        sum = 0
+      else
+        for b = o, oldest - 1 do
+          local v = redis.call('HGET', key, b)
+          if v then
+            sum = sum - tonumber(v)
+            redis.call('HDEL', key, b)
+          end
+        end
       end
+      o = oldest
     end
-    if add > 0 then redis.call('PEXPIRE', key, windowMs + bucketMs) end
+    if add > 0 then
+      redis.call('HINCRBY', key, bucket, add)
+      sum = sum + add
+      redis.call('HSET', key, 's', sum, 'o', o)
+      redis.call('PEXPIRE', key, windowMs + bucketMs)
+    elseif redis.call('EXISTS', key) == 1 then
+      redis.call('HSET', key, 's', sum, 'o', o)
+    end
     out[#out + 1] = sum
   else
     local member = ARGV[a + 1]
