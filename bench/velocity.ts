@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { ScoreRequest } from '../src/events/schemas.js'
@@ -13,6 +12,7 @@ import { RedisStore } from '../src/velocity/redis-store.js'
 import type { Batch, CounterOp } from '../src/velocity/store.js'
 import { startRedis } from '../test/setup/redis-server.js'
 import { machine, writeResult } from './machine.js'
+import { openLoop, percentiles } from './open-loop.js'
 
 /**
  * The velocity stage alone against a real redis-server (started here), open loop at a fixed rate:
@@ -35,35 +35,9 @@ const events = simulate(data.asn, { ...DEFAULT_PARAMS, seed: 21, scale: 0.6 }).m
 const opsPerEvent = events.reduce((s, e) => s + e.ops.length, 0) / events.length
 const countOpsPerEvent = events.reduce((s, e) => s + e.ops.filter((o) => o.kind === 'count').length, 0) / events.length
 
-async function openLoop(fn: (k: number) => Promise<unknown>): Promise<{ p50: number; p99: number; max: number; errors: number }> {
-  const total = Math.round(rate * seconds)
-  const lat = new Float64Array(total)
-  let sent = 0
-  let errors = 0
-  const inflight: Promise<void>[] = []
-  const t0 = performance.now() + 20
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now()
-      while (sent < total && t0 + (sent * 1000) / rate <= now) {
-        const k = sent++
-        const due = t0 + (k * 1000) / rate
-        inflight.push(
-          fn(k).then(
-            () => void (lat[k] = performance.now() - due),
-            () => void ((lat[k] = performance.now() - due), errors++),
-          ),
-        )
-      }
-      if (sent < total) setImmediate(tick)
-      else resolve()
-    }
-    tick()
-  })
-  await Promise.all(inflight)
-  const s = Array.from(lat).sort((a, b) => a - b)
-  const q = (p: number) => Math.round(s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]! * 1000) / 1000
-  return { p50: q(0.5), p99: q(0.99), max: q(1), errors }
+const run = async (fn: (k: number) => Promise<unknown>) => {
+  const r = await openLoop(rate, seconds, fn)
+  return { ...percentiles(r.latencies), errors: r.errors }
 }
 
 /** Counts the commands a client sends (each is one request to Redis; none here are pipelined by hand). */
@@ -83,7 +57,7 @@ await store.ready()
 const admin = new Redis(redis.url)
 const ourSent = countSent(store.client)
 const batch = (k: number): Batch => ({ now: Date.now(), idempotencyKey: `bn:v1:idem:b${k}`, idempotencyTtlMs: 60_000, nonce: `n${k}`, ops: events[k % events.length]!.ops })
-const ours = await openLoop(async (k) => {
+const ours = await run(async (k) => {
   await store.execute(batch(k))
   void store.finalize({ idempotencyKey: `bn:v1:idem:b${k}`, idempotencyTtlMs: 60_000, response: '{}' })
 })
@@ -102,7 +76,7 @@ const limiterFor = (op: CounterOp & { kind: 'count' }) => {
   return l
 }
 const theirSent = countSent(rlClient)
-const theirs = await openLoop(async (k) => {
+const theirs = await run(async (k) => {
   const ops = events[k % events.length]!.ops.filter((o): o is CounterOp & { kind: 'count' } => o.kind === 'count')
   await Promise.all(ops.map((op) => limiterFor(op).consume(op.key, op.add)))
 })

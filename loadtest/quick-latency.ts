@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
-import { performance } from 'node:perf_hooks'
 import { parseArgs } from '../src/cli/args.js'
 import { sharedSignalData } from '../src/runtime.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
 import { machine, writeResult } from '../bench/machine.js'
+import { openLoop, percentiles } from '../bench/open-loop.js'
 
 /**
  * A first latency figure: start the service as its own process, replay a simulated corpus (unique
@@ -39,56 +39,20 @@ async function waitReady(): Promise<void> {
 }
 await waitReady()
 
-/**
- * Open-loop sender: request k is due at t0 + k/rate and its latency is measured from that due time, so a
- * stalled server shows up in the numbers instead of slowing the sender (no coordinated omission).
- * (autocannon's overallRate sends per-connection bursts, which measures the generator, not the service.)
- */
-async function openLoop(duration: number, r: number, offset: number) {
-  const total = Math.round(duration * r)
-  const lat = new Float64Array(total)
-  const serverLat = new Float64Array(total)
+async function run(duration: number, r: number, offset: number) {
+  const serverLat = new Float64Array(Math.round(duration * r))
   let non2xx = 0
-  let errors = 0
-  let sent = 0
-  const t0 = performance.now() + 50
-  const inflight: Promise<void>[] = []
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now()
-      while (sent < total && t0 + (sent * 1000) / r <= now) {
-        const k = sent++
-        const due = t0 + (k * 1000) / r
-        inflight.push(
-          fetch(`http://127.0.0.1:${port}/v1/score`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: corpus[(offset + k) % corpus.length]! })
-            .then(async (res) => {
-              const body = (await res.json()) as { latency_ms?: number }
-              serverLat[k] = body.latency_ms ?? NaN
-              if (res.status < 200 || res.status > 299) non2xx++
-              lat[k] = performance.now() - due
-            })
-            .catch(() => {
-              errors++
-              lat[k] = performance.now() - due
-            }),
-        )
-      }
-      if (sent < total) setImmediate(tick)
-      else resolve()
-    }
-    tick()
+  const res = await openLoop(r, duration, async (k) => {
+    const resp = await fetch(`http://127.0.0.1:${port}/v1/score`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: corpus[(offset + k) % corpus.length]! })
+    const body = (await resp.json()) as { latency_ms?: number }
+    serverLat[k] = body.latency_ms ?? NaN
+    if (resp.status < 200 || resp.status > 299) non2xx++
   })
-  await Promise.all(inflight)
-  const pct = (xs: Float64Array) => {
-    const sorted = Array.from(xs).sort((x, y) => x - y)
-    const q = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! * 1000) / 1000
-    return { p50: q(0.5), p90: q(0.9), p99: q(0.99), p99_9: q(0.999), max: q(1) }
-  }
-  return { requests: total, non2xx, errors, ...pct(lat), server: pct(serverLat), seconds: (performance.now() - t0) / 1000 }
+  return { requests: res.requests, non2xx, errors: res.errors, ...percentiles(res.latencies), server: percentiles(serverLat), seconds: res.seconds }
 }
 
-await openLoop(5, Math.min(rate, 500), 0) // warm-up: JIT, UA cache
-const res = await openLoop(seconds, rate, 5 * Math.min(rate, 500))
+await run(5, Math.min(rate, 500), 0) // warm-up: JIT, UA cache
+const res = await run(seconds, rate, 5 * Math.min(rate, 500))
 stop()
 
 const out = {

@@ -1,4 +1,5 @@
 import { parseIp } from '../util/ip.js'
+import { findRange } from '../util/ranges.js'
 
 /**
  * Lists under rules/lists/, one entry per line, `#` comments. The file name's suffix says what it holds:
@@ -109,14 +110,7 @@ function merge<T extends number | string>(ranges: [T, T][], next: (x: T) => T): 
 }
 
 function inRanges<T extends number | string>(starts: ArrayLike<T>, ends: ArrayLike<T>, x: T): boolean {
-  let lo = 0
-  let hi = starts.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    if (starts[mid]! <= x) lo = mid + 1
-    else hi = mid - 1
-  }
-  return hi >= 0 && x <= ends[hi]!
+  return findRange(starts, ends, x) >= 0
 }
 
 /** IPs and CIDR ranges: merged, sorted ranges and a bisection per lookup (~17 steps at 100k entries). */

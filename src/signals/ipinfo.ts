@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { ParsedIp } from '../util/ip.js'
+import { findRange } from '../util/ranges.js'
 
 const require = createRequire(import.meta.url)
 
@@ -60,14 +61,8 @@ export class AsnDb {
 }
 
 function search<T extends number | bigint>(starts: ArrayLike<T>, ends: ArrayLike<T>, asns: Uint32Array, x: T): number {
-  let lo = 0
-  let hi = starts.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    if (starts[mid]! <= x) lo = mid + 1
-    else hi = mid - 1
-  }
-  return hi >= 0 && x <= ends[hi]! ? asns[hi]! : 0
+  const i = findRange(starts, ends, x)
+  return i < 0 ? 0 : asns[i]!
 }
 
 function parseV4(csv: string): [Uint32Array, Uint32Array, Uint32Array] {

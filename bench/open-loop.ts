@@ -1,0 +1,49 @@
+import { performance } from 'node:perf_hooks'
+
+export interface OpenLoopResult {
+  requests: number
+  errors: number
+  seconds: number
+  /** latency of each request in ms, from its scheduled send time */
+  latencies: Float64Array
+}
+
+/**
+ * Open-loop load: request k is due at t0 + k/rate and its latency counts from that due time, so a stalled
+ * target shows up in the numbers instead of slowing the sender (no coordinated omission).
+ */
+export async function openLoop(rate: number, seconds: number, send: (k: number) => Promise<unknown>): Promise<OpenLoopResult> {
+  const total = Math.round(rate * seconds)
+  const latencies = new Float64Array(total)
+  let sent = 0
+  let errors = 0
+  const inflight: Promise<void>[] = []
+  const t0 = performance.now() + 20
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now()
+      while (sent < total && t0 + (sent * 1000) / rate <= now) {
+        const k = sent++
+        const due = t0 + (k * 1000) / rate
+        inflight.push(
+          send(k).then(
+            () => void (latencies[k] = performance.now() - due),
+            () => void ((latencies[k] = performance.now() - due), errors++),
+          ),
+        )
+      }
+      if (sent < total) setImmediate(tick)
+      else resolve()
+    }
+    tick()
+  })
+  await Promise.all(inflight)
+  return { requests: total, errors, seconds: (performance.now() - t0) / 1000, latencies }
+}
+
+/** p50 … max of a set of latencies, in ms rounded to µs. */
+export function percentiles(xs: ArrayLike<number>): { p50: number; p90: number; p99: number; p99_9: number; max: number } {
+  const s = Array.from(xs).sort((a, b) => a - b)
+  const q = (p: number) => Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! * 1000) / 1000
+  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), p99_9: q(0.999), max: q(1) }
+}
