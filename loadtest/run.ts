@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { parseArgs } from '../src/cli/args.js'
+import { machine, writeResult } from '../bench/machine.js'
+import { percentiles } from '../bench/open-loop.js'
+import { writeCorpora } from './corpus.js'
+import { loadScenario, schedule, type Scenario } from './scenario.js'
+
+/**
+ * The Node runner for loadtest/scenarios/*.json (k6 itself cannot be installed here; loadtest/k6/ plays the
+ * same files). Open loop: each request is due at its scheduled time and its latency counts from then.
+ *   npm run loadtest -- --scenario steady --url http://127.0.0.1:3000 --key KEY [--scale 0.5]
+ * Exits 1 when a threshold of the scenario fails.
+ */
+export interface RunResult {
+  scenario: string
+  requests: number
+  errors: number
+  failed_checks: number
+  error_rate: number
+  latency_ms: ReturnType<typeof percentiles> & { p95: number }
+  thresholds_ok: boolean
+  failures: string[]
+}
+
+const DECISIONS = new Set(['allow', 'challenge', 'review', 'deny'])
+
+export async function runScenario(s: Scenario, opts: { url: string; key: string; scale?: number; corpusDir?: string }): Promise<RunResult> {
+  const dir = opts.corpusDir ?? 'loadtest/corpus'
+  if (!existsSync(`${dir}/mixed.ndjson`)) writeCorpora(dir)
+  const read = (name: string) => readFileSync(`${dir}/${name}.ndjson`, 'utf8').split('\n').filter(Boolean)
+  const main = read(s.corpus)
+  const burst = s.burst_corpus ? read(s.burst_corpus) : []
+  const plan = schedule(s, opts.scale ?? 1)
+  const lat = new Float64Array(plan.length)
+  let errors = 0
+  let failedChecks = 0
+  const t0 = performance.now() + 20
+  const inflight: Promise<void>[] = []
+  let k = 0
+  const runTag = Date.now().toString(36)
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now()
+      while (k < plan.length && t0 + plan[k]!.at * 1000 <= now) {
+        const i = k++
+        const due = t0 + plan[i]!.at * 1000
+        const fromBurst = burst.length > 0 && plan[i]!.stage === s.burst_stage && (i * 0.6180339887) % 1 < (s.burst_share ?? 0)
+        const pool = fromBurst ? burst : main
+        const body = JSON.parse(pool[i % pool.length]!) as { event_id: string }
+        body.event_id = `${body.event_id}-${runTag}-${i}`
+        inflight.push(
+          fetch(`${opts.url}/v1/score`, { method: 'POST', headers: { authorization: `Bearer ${opts.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+            .then(async (res) => {
+              const j = (await res.json()) as { decision?: string; score?: number; rules?: { version?: string } }
+              lat[i] = performance.now() - due
+              if (res.status >= 500 || res.status === 429) errors++
+              // the response shape a storefront relies on
+              if (res.status !== 200 || !DECISIONS.has(j.decision ?? '') || typeof j.score !== 'number' || typeof j.rules?.version !== 'string') failedChecks++
+            })
+            .catch(() => {
+              lat[i] = performance.now() - due
+              errors++
+              failedChecks++
+            }),
+        )
+      }
+      if (k < plan.length) setImmediate(tick)
+      else resolve()
+    }
+    tick()
+  })
+  await Promise.all(inflight)
+  const p = percentiles(lat)
+  const sorted = Array.from(lat).sort((x, y) => x - y)
+  const p95 = Math.round(sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)]! * 1000) / 1000
+  const errorRate = plan.length ? errors / plan.length : 0
+  const failures: string[] = []
+  if (p95 > s.thresholds.p95_ms) failures.push(`p95 ${p95} ms > ${s.thresholds.p95_ms} ms`)
+  if (p.p99 > s.thresholds.p99_ms) failures.push(`p99 ${p.p99} ms > ${s.thresholds.p99_ms} ms`)
+  if (errorRate > s.thresholds.error_rate) failures.push(`error rate ${errorRate} > ${s.thresholds.error_rate}`)
+  if (failedChecks > 0) failures.push(`${failedChecks} responses failed the shape checks`)
+  return { scenario: s.name, requests: plan.length, errors, failed_checks: failedChecks, error_rate: errorRate, latency_ms: { ...p, p95 }, thresholds_ok: failures.length === 0, failures }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const a = parseArgs(process.argv.slice(2), { scenario: 'string', url: 'string', key: 'string', scale: 'number' })
+  const s = loadScenario(`loadtest/scenarios/${(a.scenario as string | undefined) ?? 'steady'}.json`)
+  const r = await runScenario(s, { url: (a.url as string | undefined) ?? 'http://127.0.0.1:3000', key: (a.key as string | undefined) ?? process.env.API_KEY ?? '', scale: (a.scale as number | undefined) ?? 1 })
+  const m = machine()
+  console.log(`${m.cpus}x ${m.cpu}, node ${m.node}; scenario ${r.scenario}: ${r.requests} requests, ${r.errors} errors, ${r.failed_checks} failed checks`)
+  console.log(`latency ms: p50 ${r.latency_ms.p50}  p90 ${r.latency_ms.p90}  p95 ${r.latency_ms.p95}  p99 ${r.latency_ms.p99}  p99.9 ${r.latency_ms.p99_9}  max ${r.latency_ms.max}`)
+  console.log(r.thresholds_ok ? 'thresholds: ok' : `thresholds FAILED: ${r.failures.join('; ')}`)
+  console.log(`written to ${writeResult(`loadtest-${r.scenario}`, { ...r })}`)
+  process.exit(r.thresholds_ok ? 0 : 1)
+}
