@@ -1,7 +1,8 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import underPressure from '@fastify/under-pressure'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import type { z } from 'zod'
 import type { Config } from './config.js'
 import { ConflictError } from './decision/scorer.js'
 import { FeedbackRequest, ScoreRequest, toIssues } from './events/schemas.js'
@@ -77,19 +78,26 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.get('/openapi.json', async () => doc)
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()))
 
+  /** The body parsed by a zod schema, or a 400 naming every bad field (then undefined). */
+  function parseBody<T>(schema: z.ZodType<T>, body: unknown, reply: FastifyReply): T | undefined {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      sendError(reply, 400, 'invalid_request', 'body must be a JSON object', [{ path: '(body)', message: 'expected a JSON object' }])
+      return undefined
+    }
+    const parsed = schema.safeParse(body)
+    if (parsed.success) return parsed.data
+    const issues = toIssues(parsed.error)
+    sendError(reply, 400, 'invalid_request', `invalid ${issues.map((i) => i.path).join(', ')}`, issues)
+    return undefined
+  }
+
   app.post('/v1/score', async (req, reply) => {
-    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-      return sendError(reply, 400, 'invalid_request', 'body must be a JSON object', [{ path: '(body)', message: 'expected a JSON object' }])
-    }
-    const parsed = ScoreRequest.safeParse(req.body)
-    if (!parsed.success) {
-      const issues = toIssues(parsed.error)
-      return sendError(reply, 400, 'invalid_request', `invalid ${issues.map((i) => i.path).join(', ')}`, issues)
-    }
+    const event = parseBody(ScoreRequest, req.body, reply)
+    if (event === undefined) return reply
     const q = req.query as Record<string, string | undefined>
     const explain = q.explain === '1' || q.explain === 'true'
     try {
-      const result = await runtime.scorer.score(parsed.data, { explain })
+      const result = await runtime.scorer.score(event, { explain })
       metrics.observe(result)
       return result
     } catch (err) {
@@ -99,13 +107,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
 
   app.post('/v1/feedback', async (req, reply) => {
-    const parsed = FeedbackRequest.safeParse(req.body ?? undefined)
-    if (!parsed.success) {
-      const issues = toIssues(parsed.error)
-      return sendError(reply, 400, 'invalid_request', `invalid ${issues.map((i) => i.path).join(', ')}`, issues)
-    }
-    await feedback.append(parsed.data, new Date())
-    return reply.code(202).send({ status: 'accepted', event_id: parsed.data.event_id })
+    const label = parseBody(FeedbackRequest, req.body, reply)
+    if (label === undefined) return reply
+    await feedback.append(label, new Date())
+    return reply.code(202).send({ status: 'accepted', event_id: label.event_id })
   })
 
   app.get('/v1/rules', async () => {

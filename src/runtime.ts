@@ -27,14 +27,38 @@ export function sharedSignalData(): { asn: AsnDb; disposable: DisposableDomains 
 }
 
 /**
+ * Calls `onQuiet` once the directories have had no change for `debounceMs` (editors and deploys write
+ * several files in a row). A directory that cannot be watched (missing, unsupported) is skipped. Returns
+ * the function that stops watching.
+ */
+function watchDebounced(dirs: string[], debounceMs: number, onQuiet: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined
+  const watchers: FSWatcher[] = []
+  const onChange = () => {
+    clearTimeout(timer)
+    timer = setTimeout(onQuiet, debounceMs)
+  }
+  for (const d of dirs) {
+    try {
+      watchers.push(watch(d, onChange))
+    } catch {
+      // not watchable: reloaded on demand only
+    }
+  }
+  return () => {
+    clearTimeout(timer)
+    for (const w of watchers) w.close()
+  }
+}
+
+/**
  * The rule set in force. A candidate is read, validated and compiled whole, then swapped in with one
  * assignment; a request reads `current` once, so it never sees a mix. A failed load keeps the last good
  * set and records the errors (GET /v1/rules shows them).
  */
 export class RulesHolder {
   lastError: { at: string; errors: RuleError[] } | null = null
-  private watchers: FSWatcher[] = []
-  private timer: NodeJS.Timeout | undefined
+  private stopWatching: () => void = () => {}
   constructor(public current: RuleSet, private readonly dir: string) {}
 
   reload(): { ok: true; version: string; changed: boolean } | { ok: false; errors: RuleError[] } {
@@ -57,27 +81,15 @@ export class RulesHolder {
    * (editors and deploys write several files). Deploy by atomic rename where possible.
    */
   watch(log: Logger, debounceMs = 150): void {
-    const onChange = () => {
-      clearTimeout(this.timer)
-      this.timer = setTimeout(() => {
-        const r = this.reload()
-        if (r.ok && r.changed) log.info({ rules_version: r.version }, 'rules reloaded')
-        else if (!r.ok) log.error({ errors: r.errors.map(formatRuleError) }, 'rules change rejected; the last good set keeps serving')
-      }, debounceMs)
-    }
-    for (const d of [this.dir, join(this.dir, 'lists')]) {
-      try {
-        this.watchers.push(watch(d, onChange))
-      } catch {
-        // a missing lists/ directory is fine
-      }
-    }
+    this.stopWatching = watchDebounced([this.dir, join(this.dir, 'lists')], debounceMs, () => {
+      const r = this.reload()
+      if (r.ok && r.changed) log.info({ rules_version: r.version }, 'rules reloaded')
+      else if (!r.ok) log.error({ errors: r.errors.map(formatRuleError) }, 'rules change rejected; the last good set keeps serving')
+    })
   }
 
   unwatch(): void {
-    clearTimeout(this.timer)
-    for (const w of this.watchers) w.close()
-    this.watchers = []
+    this.stopWatching()
   }
 }
 
@@ -89,8 +101,7 @@ export class RulesHolder {
 export class ModelHolder {
   lastError: { at: string; file: string; line: number; message: string } | null = null
   loadedAt = new Date().toISOString()
-  private watcher: FSWatcher | undefined
-  private timer: NodeJS.Timeout | undefined
+  private stopWatching: () => void = () => {}
   private reloading: Promise<unknown> = Promise.resolve()
 
   constructor(public current: Model, private readonly dir: string, private readonly retireAfterMs = 5000) {}
@@ -123,24 +134,16 @@ export class ModelHolder {
   }
 
   watch(log: Logger, debounceMs = 300): void {
-    try {
-      this.watcher = watch(this.dir, () => {
-        clearTimeout(this.timer)
-        this.timer = setTimeout(() => {
-          void this.reload().then((r) => {
-            if (r.ok && r.changed) log.info({ model_version: r.version }, 'model reloaded')
-            else if (!r.ok) log.error({ error: r.error }, 'model change rejected; the last good model keeps serving')
-          })
-        }, debounceMs)
+    this.stopWatching = watchDebounced([this.dir], debounceMs, () => {
+      void this.reload().then((r) => {
+        if (r.ok && r.changed) log.info({ model_version: r.version }, 'model reloaded')
+        else if (!r.ok) log.error({ error: r.error }, 'model change rejected; the last good model keeps serving')
       })
-    } catch {
-      // a model directory that cannot be watched is reloaded on demand only
-    }
+    })
   }
 
   unwatch(): void {
-    clearTimeout(this.timer)
-    this.watcher?.close()
+    this.stopWatching()
   }
 }
 

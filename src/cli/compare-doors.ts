@@ -1,4 +1,4 @@
-import { FEATURES } from '../features/catalog.js'
+import { GBT_PARAMS, modelFeatures } from '../model/feature-set.js'
 import { predictGbt, trainGbt, type GbtModel } from '../model/gbt.js'
 import { recallAtFpr, rocAuc } from '../model/metrics.js'
 import { vectorize } from '../model/model.js'
@@ -12,9 +12,8 @@ import { EVENT_TYPES } from '../events/schemas.js'
  * trained on the same vectors (seed 1) and scored on the same held-out vectors (seed 1001, later span).
  * Model probabilities only (no rules), so the comparison is about the model shape alone.
  */
-const EXCLUDE = new Set(['model.score', 'ip.asn', 'ip.private', 'account.known', 'account.reg_score', 'login.failure', 'site.logins_10m', 'site.login_failures_10m'])
-const names = FEATURES.filter((f) => f.type !== 'string' && !EXCLUDE.has(f.name)).map((f) => f.name)
-const GBT = { trees: 150, depth: 4, learningRate: 0.1, bins: 32, lambda: 1, minChildWeight: 2 }
+const names = modelFeatures('gbt')
+const GBT = GBT_PARAMS
 const asn = sharedSignalData().asn
 
 async function vectors(seed: number, start: string) {

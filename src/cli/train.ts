@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { FEATURES } from '../features/catalog.js'
+import { GBT_PARAMS, LR_PARAMS, modelFeatures } from '../model/feature-set.js'
 import type { Card } from '../model/card.js'
 import { evaluate, formatEvaluation, rankScore } from '../model/evaluate.js'
 import { quantile } from '../model/metrics.js'
@@ -30,20 +30,7 @@ const rulesDir = (a.rules as string | undefined) ?? 'rules'
 const trainParams: SimParams = { ...DEFAULT_PARAMS, seed: (a.seed as number | undefined) ?? 1, scale: (a.scale as number | undefined) ?? 1 }
 const evalParams: SimParams = { ...trainParams, seed: (a['eval-seed'] as number | undefined) ?? 1001, start: '2026-11-23T00:00:00+08:00' }
 
-// Numbers and booleans the service computes, minus identifiers-as-numbers and the model's own output.
-// Account memory stays in rules: as a linear term it reads "known to Bouncer" as risk, which is an artefact of who
-// registers during a simulation, not of fraud (issue 5's tree model can revisit).
-// The password check's outcome stays out too: most failures in any traffic are attacks, so a linear model learns
-// "failed" = fraud and challenges every typo (27% of legit failed logins when it was in). A lone failure gives an
-// attacker nothing; the failure *counters* (per IP, prefix, account) carry the stuffing signal.
-// Whole-site counts depend on the storefront's size and do not transfer from simulation to a real site. Their
-// ratio does, but as a linear term it challenges every legit login during a campaign (measured: office-proxy
-// friction 0% -> 7.5%, family 3.5% -> 9.1%, typos only 16% -> 14%); it needs a model that can combine it with
-// per-event evidence (issue 5). Rules can use it today.
-const EXCLUDE = new Set(['model.score', 'ip.asn', 'ip.private', 'account.known', 'account.reg_score', 'login.failure', 'site.logins_10m', 'site.login_failures_10m'])
-// Trees can combine the ratio with per-event evidence; the linear model cannot (see above).
-if (KIND === 'lr') EXCLUDE.add('site.login_failure_ratio_10m')
-const featureNames = FEATURES.filter((f) => f.type !== 'string' && !EXCLUDE.has(f.name)).map((f) => f.name)
+const featureNames = modelFeatures(KIND)
 
 const run = (events: SimEvent[], model: Model | null) => runSimulated(events, model, rulesDir)
 
@@ -54,8 +41,8 @@ process.stderr.write(`training traffic: ${trainEvents.length} events, seed ${tra
 const featureRows = await run(trainEvents, null)
 const X = featureRows.map((r) => vectorize(featureNames, r.response.features as Record<string, number | boolean | string>))
 const y = Uint8Array.from(featureRows, (r) => (r.event.label === 'fraud' ? 1 : 0))
-const GBT = { trees: 150, depth: 4, learningRate: 0.1, bins: 32, lambda: 1, minChildWeight: 2 }
-const LR = { iterations: 400, learningRate: 0.5, l2: 1e-3 }
+const GBT = GBT_PARAMS
+const LR = LR_PARAMS
 const linear = KIND === 'lr' ? trainLogistic(X, y, LR) : undefined
 const onnxBytes =
   KIND === 'lr'

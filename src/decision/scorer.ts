@@ -6,7 +6,7 @@ import { vectorize, type Attribution, type Model } from '../model/model.js'
 import { SEVERITY, type RuleSet } from '../rules/ruleset.js'
 import type { Hasher } from '../util/hash.js'
 import type { CounterPlan } from '../velocity/counters.js'
-import type { Batch, BatchResult, VelocityStore } from '../velocity/store.js'
+import { PENDING_PREFIX, type Batch, type BatchResult, type VelocityStore } from '../velocity/store.js'
 import { combine, evaluateRules, type Thresholds } from './combine.js'
 
 export const DEFAULT_THRESHOLDS: Thresholds = { challenge: 60, review: 80, deny: 95 }
@@ -275,7 +275,7 @@ export class Scorer {
     for (let i = 0; i < 20; i++) {
       await sleep(5 + i * 2)
       const stored = await this.d.store.stored(key)
-      if (stored !== null && !stored.startsWith('pending:')) return { status: 'replayed', stored }
+      if (stored !== null && !stored.startsWith(PENDING_PREFIX)) return { status: 'replayed', stored }
     }
     throw new ConflictError()
   }

@@ -35,11 +35,6 @@ export class MemoryStore implements VelocityStore {
   }
 
   async execute(b: Batch): Promise<BatchResult> {
-    return this.executeSync(b)
-  }
-
-  /** Synchronous core, so replay and training avoid a promise per event. */
-  executeSync(b: Batch): BatchResult {
     const now = b.now
     this.lastNow = Math.max(this.lastNow, now)
     this.sweepSome(now)
@@ -137,10 +132,6 @@ export class MemoryStore implements VelocityStore {
   }
 
   async finalize(f: Finalize): Promise<void> {
-    this.finalizeSync(f)
-  }
-
-  finalizeSync(f: Finalize): void {
     const now = this.lastNow
     this.strings.set(f.idempotencyKey, { value: f.response, expiresAt: now + f.idempotencyTtlMs })
     if (f.account) this.strings.set(f.account.key, { value: f.account.value, expiresAt: now + f.account.ttlMs })
