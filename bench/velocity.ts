@@ -8,15 +8,15 @@ import { UaAnalyzer } from '../src/signals/useragent.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
 import { makeHasher } from '../src/util/hash.js'
 import { CounterPlan } from '../src/velocity/counters.js'
-import { RedisStore } from '../src/velocity/redis-store.js'
-import type { Batch, CounterOp } from '../src/velocity/store.js'
-import { startRedis } from '../test/setup/redis-server.js'
+import { RedisStore, parseClusterNodes } from '../src/velocity/redis-store.js'
+import { hashTag, type Batch, type CounterOp } from '../src/velocity/store.js'
+import { startRedis, startRedisCluster } from '../test/setup/redis-server.js'
 import { machine, writeResult } from './machine.js'
 import { openLoop, percentiles } from './open-loop.js'
 
 /**
  * The velocity stage alone against a real redis-server (started here), open loop at a fixed rate:
- * Bouncer's one batched script per event, then rate-limiter-flexible keeping the same count counters
+ * Bouncer's claim and per-entity scripts, pipelined (single node, then a 3-master cluster), then rate-limiter-flexible keeping the same count counters
  * (one call per counter; it has no distinct counts and its windows are fixed, not sliding).
  *   npm run bench:velocity [-- RATE SECONDS]
  */
@@ -51,19 +51,56 @@ function countSent(client: Redis): { n: number } {
   return counter
 }
 
-// Bouncer: one script call per event on the critical path, plus the decision write-back after the reply.
+/** Writes to the server socket during `fn`: each write is one request flight, i.e. one round trip. */
+async function writesDuring(client: Redis, fn: () => Promise<unknown>): Promise<number> {
+  const stream = client.stream
+  let n = 0
+  const write = stream.write.bind(stream)
+  stream.write = ((...args: Parameters<typeof write>) => {
+    n++
+    return write(...args)
+  }) as typeof stream.write
+  try {
+    await fn()
+  } finally {
+    stream.write = write
+  }
+  return n
+}
+
+// Bouncer: the claim plus one script call per entity (hash tag), all in one tick, then the write-back.
 const store = new RedisStore(redis.url, 1000)
 await store.ready()
+const client = store.client as Redis
 const admin = new Redis(redis.url)
-const ourSent = countSent(store.client)
-const batch = (k: number): Batch => ({ now: Date.now(), idempotencyKey: `bn:v1:idem:b${k}`, idempotencyTtlMs: 60_000, nonce: `n${k}`, ops: events[k % events.length]!.ops })
+const idem = (k: number) => `bn:v2:{idem:b${k}}`
+const batch = (k: number): Batch => ({ now: Date.now(), idempotencyKey: idem(k), idempotencyTtlMs: 60_000, nonce: `n${k}`, ops: events[k % events.length]!.ops })
+// Round trips on the critical path, one event at a time so that no other event shares a write.
+let tripWrites = 0
+const TRIPS = 300
+for (let k = 0; k < TRIPS; k++) tripWrites += await writesDuring(client, () => store.execute(batch(1e9 + k)))
+const roundTrips = tripWrites / TRIPS
+await admin.flushall()
+const ourSent = countSent(client)
 const ours = await run(async (k) => {
   await store.execute(batch(k))
-  void store.finalize({ idempotencyKey: `bn:v1:idem:b${k}`, idempotencyTtlMs: 60_000, response: '{}' })
+  store.finalize({ idempotencyKey: idem(k), idempotencyTtlMs: 60_000, response: '{}' }).catch(() => undefined)
 })
 await new Promise((r) => setTimeout(r, 200))
 const oursCalls = ourSent.n / (rate * seconds)
 await admin.flushall()
+
+// The same stage against a local 3-master Redis Cluster (all on this machine's cores).
+const cluster = await startRedisCluster(3)
+const cstore = new RedisStore({ cluster: parseClusterNodes(cluster.nodes) }, 1000)
+await cstore.ready()
+const onCluster = await run(async (k) => {
+  await cstore.execute(batch(k))
+  cstore.finalize({ idempotencyKey: idem(k), idempotencyTtlMs: 60_000, response: '{}' }).catch(() => undefined)
+})
+await new Promise((r) => setTimeout(r, 200))
+await cstore.close()
+await cluster.stop()
 
 // rate-limiter-flexible: one limiter per (counter, window), one consume per count op.
 const rlClient = new Redis(redis.url, { enableOfflineQueue: false })
@@ -88,7 +125,9 @@ admin.disconnect()
 await redis.stop()
 const m = machine()
 console.log(`${m.cpus}x ${m.cpu}, node ${m.node}; ${rate} events/s for ${seconds}s; ${opsPerEvent.toFixed(1)} counter ops per event (${countOpsPerEvent.toFixed(1)} counts)`)
-console.log(`bouncer (one script per event)      p50 ${ours.p50} ms  p99 ${ours.p99} ms  max ${ours.max} ms  errors ${ours.errors}  commands sent per event ${oursCalls.toFixed(2)} (the batch before the decision, the write-back after it)`)
+const tags = events.reduce((s, e) => s + new Set(e.ops.map((o) => hashTag(o.key))).size, 0) / events.length
+console.log(`bouncer, single node               p50 ${ours.p50} ms  p99 ${ours.p99} ms  max ${ours.max} ms  errors ${ours.errors}  round trips per event ${roundTrips.toFixed(2)}  commands per event ${oursCalls.toFixed(2)} (claim + ${tags.toFixed(1)} entity scripts, then the write-back)`)
+console.log(`bouncer, 3-master cluster          p50 ${onCluster.p50} ms  p99 ${onCluster.p99} ms  max ${onCluster.max} ms  errors ${onCluster.errors}`)
 console.log(`rate-limiter-flexible (count only)  p50 ${theirs.p50} ms  p99 ${theirs.p99} ms  max ${theirs.max} ms  errors ${theirs.errors}  commands sent per event ${theirCalls.toFixed(2)}`)
-console.log(`written to ${writeResult('velocity', { rate, seconds, ops_per_event: opsPerEvent, bouncer: { ...ours, redis_commands_per_event: oursCalls }, rate_limiter_flexible: { ...theirs, redis_commands_per_event: theirCalls } })}`)
+console.log(`written to ${writeResult('velocity', { rate, seconds, ops_per_event: opsPerEvent, bouncer: { ...ours, round_trips_per_event: roundTrips, redis_commands_per_event: oursCalls, entity_scripts_per_event: tags }, bouncer_cluster: onCluster, rate_limiter_flexible: { ...theirs, redis_commands_per_event: theirCalls } })}`)
 process.exit(0)

@@ -196,7 +196,6 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     signals: { asn: data.asn, disposable: data.disposable, ua: new UaAnalyzer(), hash },
     hash,
     counters: new CounterPlan(config.redisPrefix),
-    keyPrefix: config.redisPrefix,
     idempotencyTtlMs: config.idempotencyTtlS * 1000,
     mode: 'live',
     degradedFloor: config.degradedFloor,

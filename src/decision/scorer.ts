@@ -72,7 +72,6 @@ export interface ScorerDeps {
   signals: Omit<SignalDeps, 'hostingAsns'>
   hash: Hasher
   counters: CounterPlan
-  keyPrefix: string
   idempotencyTtlMs: number
   /** live: the service clock; replay: each event's occurred_at, zero latency and derived decision ids */
   mode: 'live' | 'replay'
@@ -127,8 +126,8 @@ export class Scorer {
     if (this.signalsFor?.rules !== rules) this.signalsFor = { rules, deps: { ...this.d.signals, hostingAsns: rules.lists.hostingAsns } }
     const { features, identity } = extractFeatures(req, this.signalsFor.deps)
     const planned = this.d.counters.plan(req, identity)
-    const idemKey = `${this.d.keyPrefix}v1:idem:${this.d.hash('event', req.event_id)}`
-    const accountKey = `${this.d.keyPrefix}v1:account:${identity.account}`
+    const idemKey = this.d.counters.idempotencyKey(this.d.hash('event', req.event_id))
+    const accountKey = this.d.counters.accountKey(identity)
     const batch: Batch = {
       now,
       idempotencyKey: idemKey,

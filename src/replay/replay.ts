@@ -38,7 +38,6 @@ export function createReplayScorer(opts: ReplayOptions): Scorer {
     signals: { asn: data.asn, disposable: data.disposable, ua: new UaAnalyzer(), hash },
     hash,
     counters: new CounterPlan(''),
-    keyPrefix: '',
     idempotencyTtlMs: 86_400_000,
     mode: 'replay',
   })

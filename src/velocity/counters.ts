@@ -62,8 +62,13 @@ export const COUNTERS: CounterSpec[] = [
   { name: 'payment.accounts', description: 'distinct accounts claiming with this payment fingerprint', key: ['payment'], distinct: 'account', windows: ['24h', '7d'], feeds: ['coupon_claim'] },
 ]
 
+/** Bumped when the key layout changes, so a new layout never reads an old one's values. */
+export const KEY_VERSION = 'v2'
+
 interface CompiledCounter {
   spec: CounterSpec
+  /** the entity part of the hash tag: `ip`, `campaign+device` */
+  tagName: string
   features: string[]
   reads: Set<EventType>
   feeds: Set<EventType>
@@ -82,11 +87,22 @@ export class CounterPlan {
   constructor(private readonly prefix: string, specs: CounterSpec[] = COUNTERS) {
     this.compiled = specs.map((spec) => ({
       spec,
+      tagName: spec.key.join('+'),
       features: spec.windows.map((w) => `${spec.name}_${w}`),
       reads: new Set(spec.reads ?? spec.feeds),
       feeds: new Set(spec.feeds),
       windowsMs: spec.windows.map((w) => WINDOWS[w]),
     }))
+  }
+
+  /** The account's memory (first seen, registration score): same hash tag as the account's counters. */
+  accountKey(id: Identity): string {
+    return `${this.prefix}${KEY_VERSION}:{account:${id.account}}:mem`
+  }
+
+  /** An event's idempotency key: a slot of its own. */
+  idempotencyKey(eventHash: string): string {
+    return `${this.prefix}${KEY_VERSION}:{idem:${eventHash}}`
   }
 
   /** every velocity feature name with its description, for the catalog */
@@ -110,16 +126,18 @@ export class CounterPlan {
         keyPart += keyPart === '' ? v : `|${v}`
       }
       if (!complete) continue
+      // The hash tag names the entity, so one entity's counters share a Redis Cluster slot and one Lua call.
+      const base = `${this.prefix}${KEY_VERSION}:{${c.tagName}:${keyPart}}:${c.spec.name}`
       const adds = c.feeds.has(e.event) && (c.spec.filter?.(e) ?? true)
       if (c.spec.distinct) {
         const member = id[c.spec.distinct]
         if (member === undefined) continue
-        ops.push({ kind: 'distinct', key: `${this.prefix}v1:${c.spec.name}:${keyPart}`, member: adds ? member : '', windowsMs: c.windowsMs, cap: DISTINCT_CAP })
+        ops.push({ kind: 'distinct', key: base, member: adds ? member : '', windowsMs: c.windowsMs, cap: DISTINCT_CAP })
         features.push(...c.features)
       } else {
         for (let i = 0; i < c.windowsMs.length; i++) {
           const windowMs = c.windowsMs[i]!
-          ops.push({ kind: 'count', key: `${this.prefix}v1:${c.spec.name}:${c.spec.windows[i]}:${keyPart}`, add: adds ? 1 : 0, windowMs, bucketMs: windowMs / BUCKETS_PER_WINDOW })
+          ops.push({ kind: 'count', key: `${base}:${c.spec.windows[i]}`, add: adds ? 1 : 0, windowMs, bucketMs: windowMs / BUCKETS_PER_WINDOW })
           features.push(c.features[i]!)
         }
       }

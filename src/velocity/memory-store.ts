@@ -1,8 +1,21 @@
+import { Hll } from './hll.js'
 import { PENDING_PREFIX, PENDING_TTL_MS, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
+
+/** HyperLogLog slices per window past the distinct cap, as in counters.lua */
+const HLL_SLICES = 6
+
+function sketch(approx: Map<string, Hll>, windowMs: number, t: number): Hll {
+  const k = `${windowMs}:${Math.floor(t / (windowMs / HLL_SLICES))}`
+  let h = approx.get(k)
+  if (!h) approx.set(k, (h = new Hll()))
+  return h
+}
 
 interface Entry<T> {
   value: T
   expiresAt: number
+  /** distinct keys past their cap: sketches by `${windowMs}:${slice}` */
+  approx?: Map<string, Hll>
   /** count keys: the running sum of the buckets in the window, and the oldest bucket counted */
   sum?: number
   oldest?: number
@@ -104,26 +117,39 @@ export class MemoryStore implements VelocityStore {
             e = { value: new Map(), expiresAt: 0 }
             this.sets.set(op.key, e)
           }
-          // Re-insert so that Map order is recency order, which makes dropping the oldest cheap.
+          // Re-insert so that Map order is recency order: the first entry is the oldest, cheap to drop.
           e.value.delete(op.member)
           e.value.set(op.member, now)
+          if (e.value.size > op.cap && !e.approx) {
+            // Same as counters.lua: past the cap for the first time, seed sketches with every member held.
+            e.approx = new Map()
+            for (const w of op.windowsMs) for (const [m, t] of e.value) sketch(e.approx, w, t).add(m)
+          } else if (e.approx) {
+            for (const w of op.windowsMs) sketch(e.approx, w, now).add(op.member)
+          }
           while (e.value.size > op.cap) {
-            let oldestMember: string | undefined
-            let oldestT = Infinity
-            for (const [m, t] of e.value) {
-              if (t < oldestT) {
-                oldestT = t
-                oldestMember = m
-              }
-            }
-            if (oldestMember === undefined) break
-            e.value.delete(oldestMember)
+            const first = e.value.keys().next()
+            if (first.done) break
+            e.value.delete(first.value)
           }
           e.expiresAt = now + longest
         }
         for (const w of op.windowsMs) {
           let n = 0
           if (e) for (const t of e.value.values()) if (t > now - w) n++
+          if (e?.approx && n >= op.cap) {
+            const slice = w / HLL_SLICES
+            const from = Math.floor((now - w + 1) / slice)
+            const to = Math.floor(now / slice)
+            const live: Hll[] = []
+            for (const [k, h] of e.approx) {
+              const [kw, ks] = k.split(':').map(Number) as [number, number]
+              if (kw !== w) continue
+              if (ks < from) e.approx.delete(k)
+              else if (ks <= to) live.push(h)
+            }
+            n = Math.max(n, Hll.count(live))
+          }
           values.push(n)
         }
       }

@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs'
-import { Redis, type RedisOptions } from 'ioredis'
-import type { Batch, BatchResult, Finalize, VelocityStore } from './store.js'
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { PENDING_TTL_MS, hashTag, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 
 /** Named Lua modules, registered with defineCommand so ioredis calls them by SHA (EVALSHA, EVAL on NOSCRIPT). */
 export const SCRIPTS = {
-  bouncerScoreBatch: lua('score_batch'),
-  bouncerFinalize: lua('finalize'),
+  bouncerClaim: lua('claim'),
+  bouncerCounters: lua('counters'),
+  bouncerUndo: lua('undo'),
 } as const
 
-interface ScriptClient extends Redis {
-  bouncerScoreBatch(...args: (string | number)[]): Promise<unknown[]>
-  bouncerFinalize(...args: (string | number)[]): Promise<number>
+type Arg = string | number
+interface ScriptCommands {
+  bouncerClaim(key: string, claimTtlMs: number, nonce: string): Promise<[number, string?]>
 }
+type Client = (Redis | Cluster) & ScriptCommands
+type Call = (...args: Arg[]) => Promise<unknown>
 
 export class VelocityTimeout extends Error {
   constructor(ms: number) {
@@ -30,27 +33,104 @@ function withBudget<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }
 
+/** One Lua call: the ops of one hash tag, and where their values go in the batch's result. */
+interface Group {
+  keys: string[]
+  argv: Arg[]
+  /** per op of the group: its index in the batch and how many values it returns */
+  ops: { index: number; width: number }[]
+  hasAccount: boolean
+}
+
+/** Keys one event's call may touch on a single node (every counter key, the account, the claim). */
+export const MAX_KEYS_PER_CALL = 128
+/**
+ * Keys one entity's call may touch per event on a cluster (its counters' windows and its account memory).
+ * Each count needs a command variant defined up front, and ioredis copies them all into every pipeline.
+ */
+export const MAX_KEYS_PER_SLOT_CALL = 16
+
+export type RedisTarget = { url: string } | { cluster: ClusterNode[] }
+
+/** `host:port,host:port` → cluster seed nodes */
+export function parseClusterNodes(list: string): ClusterNode[] {
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((hp) => {
+      const i = hp.lastIndexOf(':')
+      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) }
+    })
+}
+
 export class RedisStore implements VelocityStore {
   readonly kind = 'redis' as const
-  readonly client: ScriptClient
+  readonly client: Client
+  /**
+   * `slot`: one call per hash tag, as a cluster needs; `single`: the whole event in one call with its claim,
+   * which a single node allows and which costs Redis one script invocation per event instead of six.
+   */
+  readonly calls: 'slot' | 'single'
 
-  constructor(url: string, private readonly timeoutMs = 25, options: RedisOptions = {}) {
-    this.client = new Redis(url, {
+  constructor(target: string | RedisTarget, private readonly timeoutMs = 25, options: RedisOptions = {}, calls?: 'slot' | 'single') {
+    const t: RedisTarget = typeof target === 'string' ? { url: target } : target
+    this.calls = calls ?? ('cluster' in t ? 'slot' : 'single')
+    const base: RedisOptions = {
       // Fail fast while Redis is down: the scoring path degrades instead of queueing requests.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 100, 2000),
-      lazyConnect: false,
-      // Commands issued in the same tick (many concurrent requests' batches and write-backs) share one write.
-      enableAutoPipelining: true,
       ...options,
-    }) as ScriptClient
+    }
+    if ('cluster' in t) {
+      this.client = new Cluster(t.cluster, {
+        // Commands issued in the same tick share one write per node: an event's calls fan out in parallel.
+        enableAutoPipelining: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+        slotsRefreshTimeout: 2000,
+        redisOptions: base,
+      }) as Client
+    } else {
+      // Commands issued in the same tick (many concurrent requests' batches and write-backs) share one write.
+      this.client = new Redis(t.url, { enableAutoPipelining: true, ...base }) as Client
+    }
     this.client.on('error', () => {
       // connection errors surface per call as degraded velocity; the client reconnects by itself
     })
-    this.client.defineCommand('bouncerScoreBatch', { lua: SCRIPTS.bouncerScoreBatch })
-    this.client.defineCommand('bouncerFinalize', { numberOfKeys: 2, lua: SCRIPTS.bouncerFinalize })
+    this.client.defineCommand('bouncerClaim', { numberOfKeys: 1, lua: SCRIPTS.bouncerClaim })
+    if (this.calls === 'single') {
+      // One call per event: the key count comes first, as EVALSHA takes it.
+      for (const name of ['bouncerCounters', 'bouncerUndo'] as const) {
+        this.client.defineCommand(name, { lua: SCRIPTS[name] })
+        const call = (this.client as unknown as Record<string, Call>)[name]!.bind(this.client)
+        for (let n = 1; n <= MAX_KEYS_PER_CALL; n++) this.defined.set(`${name}${n}`, (...args: Arg[]) => call(n, ...args))
+      }
+    } else {
+      // Defined up front: an auto-pipeline copies the client's commands when it is created, so a command
+      // defined later in the same tick would be missing from it.
+      for (let n = 1; n <= MAX_KEYS_PER_SLOT_CALL; n++) {
+        for (const name of ['bouncerCounters', 'bouncerUndo'] as const) {
+          this.client.defineCommand(`${name}${n}`, { numberOfKeys: n, lua: SCRIPTS[name] })
+          this.defined.set(`${name}${n}`, (this.client as unknown as Record<string, Call>)[`${name}${n}`]!.bind(this.client))
+        }
+      }
+    }
+  }
+
+  private readonly defined = new Map<string, Call>()
+
+  /**
+   * The script for a call of `keys` keys. On a cluster it is a command with that fixed key count
+   * (`bouncerCounters3`): ioredis routes an auto-pipelined cluster command by its first argument, which
+   * must then be a key rather than the key count. Every variant is the same script, so the same SHA.
+   */
+  private script(name: 'bouncerCounters' | 'bouncerUndo', keys: number): Call {
+    const call = this.defined.get(`${name}${keys}`)
+    if (!call) throw new Error(`${keys} keys in one call: more than ${this.calls === 'single' ? MAX_KEYS_PER_CALL : MAX_KEYS_PER_SLOT_CALL}; declare fewer counters per entity`)
+    return call
   }
 
   async ready(): Promise<void> {
@@ -64,51 +144,124 @@ export class RedisStore implements VelocityStore {
     })
   }
 
-  async execute(b: Batch): Promise<BatchResult> {
-    const keys: string[] = [b.idempotencyKey, b.account?.key ?? b.idempotencyKey]
-    const argv: (string | number)[] = [
-      b.now,
-      b.idempotencyTtlMs,
-      b.nonce,
-      b.ops.length,
-      b.account ? '1' : '0',
-      b.account?.setIfAbsent ?? '',
-      b.account?.ttlMs ?? 0,
-    ]
-    for (const op of b.ops) {
-      keys.push(op.key)
-      if (op.kind === 'count') argv.push('c', op.add, op.windowMs, op.bucketMs)
-      else argv.push('d', op.member, op.cap, op.windowsMs.length, ...op.windowsMs)
+  /** Ops grouped by hash tag, in first-seen order; the account memory joins its account's group. */
+  private group(b: Batch): Group[] {
+    const byTag = new Map<string, Group>()
+    const get = (tag: string) => {
+      let g = byTag.get(tag)
+      if (!g) {
+        g = { keys: [], argv: [], ops: [], hasAccount: false }
+        byTag.set(tag, g)
+      }
+      return g
     }
-    const res = await withBudget(this.client.bouncerScoreBatch(keys.length, ...keys, ...argv), this.timeoutMs)
-    const status = res[0] as number
-    if (status === 0) return { status: 'replayed', stored: res[1] as string }
-    if (status === 2) return { status: 'in_flight' }
-    const values = new Array<number>(res.length - 2)
-    for (let i = 2; i < res.length; i++) values[i - 2] = Number(res[i])
-    return { status: 'fresh', account: (res[1] as string | null) ?? null, values }
+    for (let i = 0; i < b.ops.length; i++) {
+      const op = b.ops[i]!
+      const g = get(this.calls === 'slot' ? hashTag(op.key) : '')
+      g.keys.push(op.key)
+      if (op.kind === 'count') {
+        g.argv.push('c', op.add, op.windowMs, op.bucketMs)
+        g.ops.push({ index: i, width: 1 })
+      } else {
+        g.argv.push('d', op.member, op.cap, op.windowsMs.length, ...op.windowsMs)
+        g.ops.push({ index: i, width: op.windowsMs.length })
+      }
+    }
+    if (b.account) get(this.calls === 'slot' ? hashTag(b.account.key) : '').hasAccount = true
+    if (this.calls === 'single' && byTag.size === 0) get('')
+    return [...byTag.values()]
+  }
+
+  private counters(b: Batch, g: Group, claim: boolean): Promise<unknown> {
+    const keys = g.hasAccount ? [...g.keys, b.account!.key] : [...g.keys]
+    if (claim) keys.push(b.idempotencyKey)
+    const claimTtl = Math.min(b.idempotencyTtlMs, PENDING_TTL_MS)
+    return this.script('bouncerCounters', keys.length)(...keys, b.now, g.ops.length, g.hasAccount ? '1' : '0', b.account?.setIfAbsent ?? '', b.account?.ttlMs ?? 0, claim ? '1' : '0', claimTtl, b.nonce, ...g.argv)
+  }
+
+  async execute(b: Batch): Promise<BatchResult> {
+    const groups = this.group(b)
+    if (this.calls === 'single') {
+      const r = (await withBudget(this.counters(b, groups[0]!, true), this.timeoutMs)) as (number | string | null)[]
+      if (r[0] === -1) return r[1] === 0 ? { status: 'replayed', stored: r[2] as string } : { status: 'in_flight' }
+      return this.assemble(b, groups, [r])
+    }
+    // The claim and every group's counters go out in the same tick: one round trip (one write per node).
+    // A replay is rare, so its counters are taken back afterwards instead of costing every event a second trip.
+    const claim = this.client.bouncerClaim(b.idempotencyKey, Math.min(b.idempotencyTtlMs, PENDING_TTL_MS), b.nonce)
+    const [c, ...rs] = await withBudget(Promise.all([claim, ...groups.map((g) => this.counters(b, g, false))]), this.timeoutMs)
+    const results = rs as (number | string | null)[][]
+    if (c[0] !== 1) {
+      await withBudget(Promise.all(groups.map((g, i) => this.undo(b, g, results[i]!))), this.timeoutMs * 4)
+      return c[0] === 0 ? { status: 'replayed', stored: c[1]! } : { status: 'in_flight' }
+    }
+    return this.assemble(b, groups, results)
+  }
+
+  /** Each group's values put back in the batch's op order. */
+  private assemble(b: Batch, groups: Group[], results: (number | string | null)[][]): BatchResult {
+    const widths = new Array<number>(b.ops.length)
+    for (const g of groups) for (const o of g.ops) widths[o.index] = o.width
+    const offsets = new Array<number>(b.ops.length)
+    let total = 0
+    for (let i = 0; i < b.ops.length; i++) {
+      offsets[i] = total
+      total += widths[i]!
+    }
+    const values = new Array<number>(total)
+    let account: string | null = null
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!
+      const r = results[gi]!
+      if (g.hasAccount) account = (r[1] as string | null) ?? null
+      let k = 2
+      for (const o of g.ops) for (let w = 0; w < o.width; w++) values[offsets[o.index]! + w] = Number(r[k++])
+    }
+    return { status: 'fresh', account, values }
+  }
+
+  private undo(b: Batch, g: Group, r: (number | string | null)[]): Promise<unknown> {
+    const argv: Arg[] = []
+    const keys: string[] = []
+    let prior = 2 + g.ops.reduce((n, o) => n + o.width, 0)
+    for (let j = 0; j < g.ops.length; j++) {
+      const op = b.ops[g.ops[j]!.index]!
+      if (op.kind === 'count') {
+        if (op.add <= 0) continue
+        keys.push(op.key)
+        argv.push('c', Math.floor(b.now / op.bucketMs), op.add)
+      } else if (op.member !== '') {
+        keys.push(op.key)
+        argv.push('d', op.member, String(r[prior++]))
+      }
+    }
+    const accountSet = g.hasAccount && r[0] === 1
+    if (accountSet) keys.push(b.account!.key)
+    if (keys.length === 0) return Promise.resolve(1)
+    return this.script('bouncerUndo', keys.length)(...keys, accountSet ? keys.length - 1 : keys.length, accountSet ? '1' : '0', ...argv)
   }
 
   async finalize(f: Finalize): Promise<void> {
-    await withBudget(
-      this.client.bouncerFinalize(
-        f.idempotencyKey,
-        f.account?.key ?? f.idempotencyKey,
-        f.response,
-        f.idempotencyTtlMs,
-        f.account?.value ?? '',
-        f.account?.ttlMs ?? 0,
-      ),
-      this.timeoutMs * 4,
-    )
+    // Two keys in two slots: two plain SETs, pipelined.
+    const writes: Promise<unknown>[] = [this.client.set(f.idempotencyKey, f.response, 'PX', f.idempotencyTtlMs)]
+    if (f.account) writes.push(this.client.set(f.account.key, f.account.value, 'PX', f.account.ttlMs))
+    await withBudget(Promise.all(writes), this.timeoutMs * 4)
   }
 
   async stored(key: string): Promise<string | null> {
-    return withBudget(this.client.get(key), this.timeoutMs)
+    const v = await withBudget(this.client.get(key), this.timeoutMs)
+    return v
   }
 
   async ping(): Promise<boolean> {
     try {
+      if (this.client instanceof Cluster) {
+        // every master must answer: a cluster with a slot range down is not ready
+        const masters = this.client.nodes('master')
+        if (masters.length === 0) return false
+        const pongs = await withBudget(Promise.all(masters.map((n) => n.ping())), 500)
+        return pongs.every((p) => p === 'PONG')
+      }
       return (await withBudget(this.client.ping(), 500)) === 'PONG'
     } catch {
       return false
@@ -119,3 +272,4 @@ export class RedisStore implements VelocityStore {
     this.client.disconnect()
   }
 }
+

@@ -1,6 +1,8 @@
 /**
  * Velocity store: the one place the scoring path touches shared state. A scored event sends one batch
  * (idempotency claim + account memory + every counter) and gets every value back in one round trip.
+ * Every key carries a hash tag (`{ip:...}`) naming the entity it belongs to; the Redis store sends one
+ * Lua call per tag, all pipelined, so each call touches one Redis Cluster slot.
  * Both implementations (Redis, in-memory) pass the same contract suite in test/velocity/.
  */
 
@@ -14,17 +16,18 @@ export type CounterOp =
       bucketMs: number
     }
   | {
-      /** exact distinct members; read back for every window at once */
+      /** distinct members, exact up to `cap`, then estimated; read back for every window at once */
       kind: 'distinct'
       key: string
       /** member to add, or '' to only read */
       member: string
       windowsMs: number[]
-      /** at most this many members are kept; the oldest are dropped past it */
+      /** at most this many members are kept exactly; past it the oldest are dropped and HyperLogLogs estimate */
       cap: number
     }
 
 export interface AccountMemory {
+  /** carries the account's hash tag, so it travels with the account's counters */
   key: string
   /** written only if the account is not yet known (registration); '' to only read */
   setIfAbsent: string
@@ -38,6 +41,7 @@ export interface Batch {
   /** marks this request's claim on the idempotency key until the decision is stored */
   nonce: string
   account?: AccountMemory | undefined
+  /** values come back in this order */
   ops: CounterOp[]
 }
 
@@ -67,3 +71,11 @@ export const PENDING_PREFIX = 'pending:'
 /** How long a claim on an event_id lasts without a stored decision (a crashed request frees it). */
 export const PENDING_TTL_MS = 30_000
 
+
+/** The hash tag of a key (`a:{ip:x}:b` → `ip:x`), as Redis Cluster reads it; the whole key when there is none. */
+export function hashTag(key: string): string {
+  const open = key.indexOf('{')
+  if (open < 0) return key
+  const close = key.indexOf('}', open + 1)
+  return close > open + 1 ? key.slice(open + 1, close) : key
+}

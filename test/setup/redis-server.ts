@@ -28,13 +28,13 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0
 }
 
-export async function startRedis(port?: number): Promise<RedisProcess> {
+export async function startRedis(port?: number, extra: string[] = []): Promise<RedisProcess> {
   if (!redisServerAvailable()) {
     throw new Error('redis-server is not installed: run `apt-get install -y redis-server` (the .ci/run script does this)')
   }
   const p = port ?? (await freePort())
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-redis-'))
-  const child: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000)
     let out = ''
@@ -61,5 +61,37 @@ export async function startRedis(port?: number): Promise<RedisProcess> {
       }
       rmSync(dir, { recursive: true, force: true })
     },
+  }
+}
+
+export interface RedisClusterProcess {
+  /** seed nodes as `host:port,host:port`, the REDIS_CLUSTER_NODES format */
+  nodes: string
+  ports: number[]
+  stop(): Promise<void>
+}
+
+/**
+ * A real Redis Cluster of `masters` masters (no replicas) on loopback ports: each node is a redis-server
+ * with --cluster-enabled, joined by `redis-cli --cluster create`, then polled until the cluster is ok.
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisClusterProcess> {
+  const procs: RedisProcess[] = []
+  try {
+    for (let i = 0; i < masters; i++) procs.push(await startRedis(undefined, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']))
+    const addrs = procs.map((p) => `127.0.0.1:${p.port}`)
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 })
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`)
+    const deadline = Date.now() + 20_000
+    for (;;) {
+      const states = procs.map((p) => spawnSync('redis-cli', ['-p', String(p.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout)
+      if (states.every((s) => s.includes('cluster_state:ok'))) break
+      if (Date.now() > deadline) throw new Error(`cluster not ok after 20 s: ${states.join(' | ')}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    return { nodes: addrs.join(','), ports: procs.map((p) => p.port), stop: async () => void (await Promise.all(procs.map((p) => p.stop()))) }
+  } catch (err) {
+    await Promise.all(procs.map((p) => p.stop()))
+    throw err
   }
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { MemoryStore } from '../../src/velocity/memory-store.js'
-import { RedisStore } from '../../src/velocity/redis-store.js'
+import { RedisStore, parseClusterNodes } from '../../src/velocity/redis-store.js'
 import type { Batch, CounterOp, VelocityStore } from '../../src/velocity/store.js'
+import type { Redis } from 'ioredis'
 import { uniq } from '../helpers.js'
 
 const H = 3_600_000
@@ -26,6 +27,22 @@ const stores: [string, () => Promise<VelocityStore>][] = [
     'redis',
     async () => {
       const s = new RedisStore(inject('redisUrl'), 500)
+      await s.ready()
+      return s
+    },
+  ],
+  [
+    'redis, one call per hash tag as on a cluster',
+    async () => {
+      const s = new RedisStore(inject('redisUrl'), 500, {}, 'slot')
+      await s.ready()
+      return s
+    },
+  ],
+  [
+    'redis cluster (3 masters)',
+    async () => {
+      const s = new RedisStore({ cluster: parseClusterNodes(inject('redisClusterNodes')) }, 1000)
       await s.ready()
       return s
     },
@@ -80,7 +97,7 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
   })
 
   it('counts distinct members per window, exactly', async () => {
-    const k = `t:d:${uniq()}`
+    const k = `t:{d:${uniq()}}`
     expect(await values(store, batch(T0, [distinct(k, 'a')]))).toEqual([1, 1])
     expect(await values(store, batch(T0 + 1000, [distinct(k, 'a')]))).toEqual([1, 1])
     expect(await values(store, batch(T0 + 2000, [distinct(k, 'b')]))).toEqual([2, 2])
@@ -89,16 +106,18 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     expect(await values(store, batch(T0 + 2 * H + 1, [distinct(k, '')]))).toEqual([1, 3])
   })
 
-  it('caps distinct members, dropping the oldest', async () => {
-    const k = `t:d:${uniq()}`
-    let v: number[] = []
-    for (let i = 0; i < 8; i++) v = await values(store, batch(T0 + i, [distinct(k, `m${i}`, [H], 5)]))
-    expect(v).toEqual([5])
+  it('keeps counting past the distinct cap (small sets stay exact in the sketch)', async () => {
+    const k = `t:{d:${uniq()}}`
+    const v: number[] = []
+    for (let i = 0; i < 8; i++) v.push((await values(store, batch(T0 + i, [distinct(k, `m${i}`, [H], 5)])))[0]!)
+    expect(v).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    // a member seen again does not count twice, exact or estimated
+    expect(await values(store, batch(T0 + 9, [distinct(k, 'm1', [H], 5)]))).toEqual([8])
   })
 
   it('returns every op value from one batch, in order', async () => {
     const a = `t:c:${uniq()}`
-    const b = `t:d:${uniq()}`
+    const b = `t:{d:${uniq()}}`
     await values(store, batch(T0, [count(a), count(a)]))
     expect(await values(store, batch(T0 + 1, [count(a), distinct(b, 'x'), count(a, 0)]))).toEqual([3, 1, 1, 3])
   })
@@ -129,6 +148,59 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     expect(unknown.status === 'fresh' && unknown.account).toBeNull()
   })
 
+  it('takes back every counter a replay or a concurrent duplicate touched', async () => {
+    const tag = uniq('e')
+    const c = `t:{${tag}}:c`
+    const sum = `t:{${tag}}:s`
+    const d = `t:{${tag}}:d`
+    const other = `t:{${uniq('o')}}:c`
+    const acct = `t:{${tag}}:acct`
+    const idem = `t:idem:${uniq()}`
+    const ops = (m: string) => [count(c), count(sum, 250), distinct(d, m), count(other)]
+    await values(store, batch(T0, ops('old')))
+    expect(await values(store, batch(T0 + 10, ops('a'), { idempotencyKey: idem, account: { key: acct, setIfAbsent: '{"t":1}', ttlMs: H } }))).toEqual([2, 500, 2, 2, 2])
+    // in flight, then replayed: neither counts, nor adds a member, nor moves a member's last-seen time
+    expect((await store.execute(batch(T0 + 20, ops('new'), { idempotencyKey: idem }))).status).toBe('in_flight')
+    await store.finalize({ idempotencyKey: idem, idempotencyTtlMs: 60_000, response: '{}' })
+    expect((await store.execute(batch(T0 + 30 * 60_000, ops('old'), { idempotencyKey: idem }))).status).toBe('replayed')
+    expect(await values(store, batch(T0 + 40 * 60_000, [count(c, 0), count(sum, 0), distinct(d, ''), count(other, 0)]))).toEqual([2, 500, 2, 2, 2])
+    // 'old' was last seen at T0, so an hour later it has left the 1h window: the replay did not renew it
+    expect(await values(store, batch(T0 + H + 1, [distinct(d, '')]))).toEqual([1, 2])
+    // a duplicate that claimed nothing leaves no account memory behind
+    const acct2 = `t:{${uniq('a')}}:acct`
+    const idem2 = `t:idem:${uniq()}`
+    await store.finalize({ idempotencyKey: idem2, idempotencyTtlMs: 60_000, response: '{}' })
+    await store.execute(batch(T0, [], { idempotencyKey: idem2, account: { key: acct2, setIfAbsent: '{"t":9}', ttlMs: H } }))
+    const probe = await store.execute(batch(T0, [], { account: { key: acct2, setIfAbsent: '', ttlMs: H } }))
+    expect(probe.status === 'fresh' && probe.account).toBeNull()
+  })
+
+  it('sums values over a sliding window', async () => {
+    const k = `t:s:${uniq()}`
+    expect(await values(store, batch(T0, [count(k, 1999)]))).toEqual([1999])
+    expect(await values(store, batch(T0 + 60_000, [count(k, 1)]))).toEqual([2000])
+    expect(await values(store, batch(T0 + H + 30_000, [count(k, 0)]))).toEqual([1])
+  })
+
+  it('estimates distinct members past the cap instead of saturating', async () => {
+    const k = `t:{${uniq('d')}}:d`
+    let v: number[] = []
+    // 3,000 members with a cap of 200: exact below the cap, then HyperLogLog estimates (±5% here)
+    for (let i = 0; i < 3000; i++) {
+      v = await values(store, batch(T0 + i * 1000, [distinct(k, `member-${i}`, [H, 24 * H], 200)]))
+      if (i === 150) expect(v).toEqual([151, 151])
+    }
+    // 1h window: members of the last hour (3,600 s → all 3,000 sent over 50 min); ±1 slice of time error
+    expect(v[1]!).toBeGreaterThan(2850)
+    expect(v[1]!).toBeLessThan(3150)
+    expect(v[0]!).toBeGreaterThan(2850)
+    expect(v[0]!).toBeLessThan(3150)
+    // 12 h later only the 24h window remembers them
+    const later = await values(store, batch(T0 + 12 * H, [distinct(k, '', [H, 24 * H], 200)]))
+    expect(later[0]).toBe(0)
+    expect(later[1]!).toBeGreaterThan(2850)
+  })
+
   it('answers ping', async () => {
     expect(await store.ping()).toBe(true)
   })
@@ -144,7 +216,7 @@ describe('redis store specifics', () => {
 
   it('puts a TTL on every key it writes', async () => {
     const c = `t:c:${uniq()}`
-    const d = `t:d:${uniq()}`
+    const d = `t:{d:${uniq()}}`
     const idem = `t:idem:${uniq()}`
     const acct = `t:acct:${uniq()}`
     await store.execute(batch(Date.now(), [count(c), distinct(d, 'x')], { idempotencyKey: idem, account: { key: acct, setIfAbsent: '{}', ttlMs: H } }))
@@ -159,8 +231,48 @@ describe('redis store specifics', () => {
     await store.execute(batch(Date.now(), [count(`t:c:${uniq()}`)]))
     const { createHash } = await import('node:crypto')
     const { SCRIPTS } = await import('../../src/velocity/redis-store.js')
-    const sha = createHash('sha1').update(SCRIPTS.bouncerScoreBatch).digest('hex')
-    expect(await store.client.script('EXISTS', sha)).toEqual([1])
+    for (const name of ['bouncerCounters'] as const) {
+      const sha = createHash('sha1').update(SCRIPTS[name]).digest('hex')
+      expect(await (store.client as Redis).script('EXISTS', sha), name).toEqual([1])
+    }
+  })
+
+  it('sends one event in one write: the claim and one call per hash tag, pipelined', async () => {
+    const client = store.client as Redis
+    await client.ping()
+    const stream = client.stream
+    let writes = 0
+    const write = stream.write.bind(stream)
+    stream.write = ((...args: Parameters<typeof write>) => {
+      writes++
+      return write(...args)
+    }) as typeof stream.write
+    try {
+      const ops = ['ip', 'device', 'account', 'email', 'campaign+ip'].map((t) => count(`t:{${t}:${uniq()}}:x:1h`))
+      const r = await store.execute(batch(T0, [...ops, distinct(`t:{ip:${uniq()}}:d`, 'a')]))
+      expect(r.status).toBe('fresh')
+      expect(writes).toBe(1)
+    } finally {
+      stream.write = write
+    }
+  })
+
+  it('puts a TTL on the sketches of a distinct key past its cap', async () => {
+    const tag = uniq('hll')
+    const k = `t:{${tag}}:d`
+    for (let i = 0; i < 12; i++) await store.execute(batch(Date.now(), [distinct(k, `m${i}`, [H, 24 * H], 10)]))
+    const keys = await store.client.keys(`t:{${tag}}*`)
+    expect(keys.length).toBeGreaterThan(2)
+    for (const key of keys) expect(await store.client.pttl(key), key).toBeGreaterThan(0)
+  })
+
+  it('holds at most the cap of exact members per distinct key', async () => {
+    const k = `t:{d:${uniq()}}`
+    for (let i = 0; i < 50; i++) await store.execute(batch(T0 + i, [distinct(k, `m${i}`, [H], 20)]))
+    expect(await store.client.zcard(k)).toBe(20)
+    // the newest are kept
+    expect(await store.client.zscore(k, 'm49')).not.toBeNull()
+    expect(await store.client.zscore(k, 'm0')).toBeNull()
   })
 
   it('loses no increment under 1,000 concurrent batches on one key', async () => {

@@ -1,0 +1,148 @@
+-- counters: read and update every counter of one entity group of one event, atomically.
+-- Every key shares one hash tag ({ip:...}, {account:...}), so the call touches one Redis Cluster slot; the
+-- HyperLogLog keys derived from a distinct key (key .. ':h...') carry its tag too, so they stay in that slot.
+-- On a single Redis node the whole event is one call: every op, and the idempotency claim first (ARGV[6]
+-- == '1'), so a replay touches nothing. On a cluster the claim is its own call (claim.lua) in the same
+-- pipeline, and a replay's counters are taken back by undo.lua.
+-- KEYS: one key per op, then the account memory key when ARGV[3] == '1', then the idempotency key when
+-- ARGV[6] == '1'
+-- ARGV: now, opCount, hasAccount, accountSetIfAbsent, accountTtlMs, claim, claimTtlMs, nonce, then per op:
+--   count:    'c', add, windowMs, bucketMs
+--   distinct: 'd', member ('' to only read), cap, nWindows, window1 .. windowN
+-- Returns {accountWasSet, accountValueOrFalse, v1, v2, ..., then for each distinct op with a member
+-- the member's previous score or -1}: what an undo needs if the event turns out to be a replay.
+-- With the claim: {-1, 0, stored} for a replay, {-1, 2} while another request holds the claim.
+local now = tonumber(ARGV[1])
+local opCount = tonumber(ARGV[2])
+if ARGV[6] == '1' then
+  local idem = KEYS[opCount + tonumber(ARGV[3]) + 1]
+  local existing = redis.call('GET', idem)
+  if existing then
+    if string.sub(existing, 1, 8) == 'pending:' then return {-1, 2} end
+    return {-1, 0, existing}
+  end
+  redis.call('SET', idem, 'pending:' .. ARGV[8], 'PX', ARGV[7])
+end
+-- HyperLogLog sub-buckets per window, used only once a distinct set has passed its cap.
+local HLL_SLICES = 6
+
+local out = {0, false}
+local priors = {}
+if ARGV[3] == '1' then
+  local akey = KEYS[opCount + 1]
+  if ARGV[4] ~= '' and redis.call('SET', akey, ARGV[4], 'NX', 'PX', ARGV[5]) then out[1] = 1 end
+  out[2] = redis.call('GET', akey)
+end
+
+local function hll_key(key, w, slice) return key .. ':h:' .. w .. ':' .. slice end
+
+local a = 9
+for i = 1, opCount do
+  local key = KEYS[i]
+  local kind = ARGV[a]
+  if kind == 'c' then
+    -- Sliding window in buckets with a running sum: field 's' is the sum of the buckets still in the window,
+    -- 'o' the oldest bucket counted. Buckets that left the window are subtracted and deleted as time moves,
+    -- usually none or one per access, instead of reading every bucket each time.
+    local add = tonumber(ARGV[a + 1])
+    local windowMs = tonumber(ARGV[a + 2])
+    local bucketMs = tonumber(ARGV[a + 3])
+    a = a + 4
+    local bucket = math.floor(now / bucketMs)
+    local width = math.floor(windowMs / bucketMs)
+    local oldest = bucket - width + 1
+    local meta = redis.call('HMGET', key, 's', 'o')
+    local sum = tonumber(meta[1]) or 0
+    local o = tonumber(meta[2])
+    if o == nil then
+      o = oldest
+    elseif o < oldest then
+      if oldest - o >= width then
+        -- everything counted is older than the window
+        redis.call('DEL', key)
+        sum = 0
+      else
+        for b = o, oldest - 1 do
+          local v = redis.call('HGET', key, b)
+          if v then
+            sum = sum - tonumber(v)
+            redis.call('HDEL', key, b)
+          end
+        end
+      end
+      o = oldest
+    end
+    if add > 0 then
+      redis.call('HINCRBY', key, bucket, add)
+      sum = sum + add
+      redis.call('HSET', key, 's', sum, 'o', o)
+      redis.call('PEXPIRE', key, windowMs + bucketMs)
+    elseif redis.call('EXISTS', key) == 1 then
+      redis.call('HSET', key, 's', sum, 'o', o)
+    end
+    out[#out + 1] = sum
+  else
+    -- Exact distinct members (member -> last seen) up to the cap. Past it the oldest are dropped and
+    -- HyperLogLogs per window slice keep an approximate count; they are seeded with every member held
+    -- at the moment the cap is first passed, so nothing counted exactly is lost to the estimate.
+    local member = ARGV[a + 1]
+    local cap = tonumber(ARGV[a + 2])
+    local n = tonumber(ARGV[a + 3])
+    local wins = {}
+    local longest = 0
+    for w = 1, n do
+      wins[w] = tonumber(ARGV[a + 3 + w])
+      if wins[w] > longest then longest = wins[w] end
+    end
+    a = a + 4 + n
+    local approx = key .. ':h'
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest)
+    if member ~= '' then
+      local prior = redis.call('ZSCORE', key, member)
+      priors[#priors + 1] = prior or -1
+      redis.call('ZADD', key, now, member)
+      local card = redis.call('ZCARD', key)
+      local on = redis.call('EXISTS', approx) == 1
+      if card > cap and not on then
+        local held = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+        for w = 1, n do
+          local slice = wins[w] / HLL_SLICES
+          for j = 1, #held, 2 do
+            local s = math.floor(tonumber(held[j + 1]) / slice)
+            local hk = hll_key(key, wins[w], s)
+            redis.call('PFADD', hk, held[j])
+            redis.call('PEXPIRE', hk, wins[w] + slice)
+          end
+        end
+        on = true
+      elseif on then
+        for w = 1, n do
+          local slice = wins[w] / HLL_SLICES
+          local hk = hll_key(key, wins[w], math.floor(now / slice))
+          redis.call('PFADD', hk, member)
+          redis.call('PEXPIRE', hk, wins[w] + slice)
+        end
+      end
+      if on then redis.call('SET', approx, '1', 'PX', longest) end
+      if card > cap then redis.call('ZREMRANGEBYRANK', key, 0, card - cap - 1) end
+      redis.call('PEXPIRE', key, longest)
+    end
+    local approxOn = nil
+    for w = 1, n do
+      local exact = redis.call('ZCOUNT', key, now - wins[w] + 1, '+inf')
+      if exact >= cap then
+        if approxOn == nil then approxOn = redis.call('EXISTS', approx) == 1 end
+        if approxOn then
+          local slice = wins[w] / HLL_SLICES
+          local hks = {}
+          for s = math.floor((now - wins[w] + 1) / slice), math.floor(now / slice) do hks[#hks + 1] = hll_key(key, wins[w], s) end
+          local est = redis.call('PFCOUNT', unpack(hks))
+          if est > exact then exact = est end
+        end
+      end
+      out[#out + 1] = exact
+    end
+  end
+end
+for i = 1, #priors do out[#out + 1] = priors[i] end
+return out
