@@ -15,6 +15,11 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^,:\s]+:\d{1,5}(,[^,:\s]+:\d{1,5})*$/, 'must be host:port[,host:port...]')
+    .optional()
+    .describe('seed nodes of a Redis Cluster; takes the place of REDIS_URL'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('bn:'),
   REDIS_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(25),
   API_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
@@ -38,6 +43,7 @@ export interface Config {
   port: number
   host: string
   redisUrl: string | undefined
+  redisClusterNodes: string | undefined
   redisPrefix: string
   redisTimeoutMs: number
   /** undefined: the caller must generate a development key (see server.ts) */
@@ -85,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     redisPrefix: e.REDIS_PREFIX,
     redisTimeoutMs: e.REDIS_TIMEOUT_MS,
     apiKeys: e.API_KEYS,

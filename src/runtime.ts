@@ -10,7 +10,7 @@ import { UaAnalyzer } from './signals/useragent.js'
 import { makeHasher, type Hasher } from './util/hash.js'
 import { CounterPlan } from './velocity/counters.js'
 import { MemoryStore } from './velocity/memory-store.js'
-import { RedisStore } from './velocity/redis-store.js'
+import { RedisStore, parseClusterNodes } from './velocity/redis-store.js'
 import type { VelocityStore } from './velocity/store.js'
 
 export interface Logger {
@@ -175,13 +175,16 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const challenger = config.challengerModelDir ? await Model.load(config.challengerModelDir) : null
   let store = opts.store
   if (!store) {
-    if (config.redisUrl) {
+    if (config.redisClusterNodes) {
+      store = new RedisStore({ cluster: parseClusterNodes(config.redisClusterNodes) }, config.redisTimeoutMs)
+      log.info({ store: 'redis-cluster', nodes: config.redisClusterNodes }, 'velocity counters on a Redis Cluster')
+    } else if (config.redisUrl) {
       store = new RedisStore(config.redisUrl, config.redisTimeoutMs)
     } else {
       store = new MemoryStore()
       log.warn(
         { store: 'memory' },
-        '!!! VELOCITY COUNTERS ARE IN-MEMORY: not shared between instances and lost on restart. Set REDIS_URL for production. !!!',
+        '!!! VELOCITY COUNTERS ARE IN-MEMORY: not shared between instances and lost on restart. Set REDIS_URL (or REDIS_CLUSTER_NODES) for production. !!!',
       )
     }
   }

@@ -18,16 +18,17 @@ async function build(over: Record<string, string> = {}): Promise<{ app: FastifyI
 const score = (app: FastifyInstance, body: unknown, query = '') =>
   app.inject({ method: 'POST', url: `/v1/score${query}`, headers: { ...AUTH, 'content-type': 'application/json' }, payload: JSON.stringify(body) })
 
-// The same integration suite runs on the embedded store and on a real redis-server.
+// The same integration suite runs on the embedded store, a real redis-server and a real 3-master cluster.
 describe.each([
   ['memory', () => ({})],
   ['redis', () => ({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '500' })],
+  ['redis cluster', () => ({ REDIS_CLUSTER_NODES: inject('redisClusterNodes'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '1000' })],
 ])('POST /v1/score (%s store)', (kind, env) => {
   let app: FastifyInstance
   let runtime: Runtime
   beforeAll(async () => {
     ;({ app, runtime } = await build(env()))
-    if (kind === 'redis') await (runtime.store as unknown as { ready(): Promise<void> }).ready()
+    if (kind !== 'memory') await (runtime.store as unknown as { ready(): Promise<void> }).ready()
   })
   afterAll(async () => {
     await app.close()
@@ -96,8 +97,11 @@ describe.each([
     const raw = { account_id: uniq('raw-account'), email: 'Raw.Person+x@gmail.com', phone: '+8613712345678', ip: '192.0.2.123', device: { id: uniq('raw-device') } }
     await score(app, registration(raw))
     await score(app, claim({ account_id: raw.account_id, ip: raw.ip, device: raw.device, shipping_address: 'Raw Street 1', payment_fingerprint: 'raw-pf-123' }))
-    const store = runtime.store as unknown as { client?: { keys(p: string): Promise<string[]> }; keys?: () => string[] }
-    const keys = (store.client ? await store.client.keys('*') : store.keys!()).join('\n')
+    type Keyed = { keys(p: string): Promise<string[]> }
+    const store = runtime.store as unknown as { client?: Keyed & { nodes?: (role: string) => Keyed[] }; keys?: () => string[] }
+    // on a cluster, every master's keys
+    const nodes = store.client?.nodes ? store.client.nodes('master') : store.client ? [store.client] : []
+    const keys = (store.client ? (await Promise.all(nodes.map((n) => n.keys('*')))).flat() : store.keys!()).join('\n')
     expect(keys.length).toBeGreaterThan(0)
     for (const v of [raw.account_id, 'raw.person', 'rawperson', '13712345678', '192.0.2.123', raw.device.id, 'Raw Street', 'raw-pf-123']) expect(keys.toLowerCase()).not.toContain(v.toLowerCase())
   })
