@@ -9,14 +9,15 @@ import { machine, writeResult } from './machine.js'
  * The two CEL implementations on npm, on the shipped rule conditions, same context, same process.
  *   npm run bench:cel
  */
-const conditions = loadRuleSet('rules').rules.map((r) => r.when)
+const shipped = loadRuleSet('rules')
+const conditions = shipped.rules.map((r) => r.when)
 const flat: Record<string, number | boolean | string> = {
   'ip.hosting': true, 'ip.registrations_1h': 4, 'ip.prefix_registrations_1h': 12, 'device.accounts_24h': 3, 'device.registrations_24h': 2,
   'email.disposable': false, 'email.domain': 'qq.com', 'email.accounts_7d': 1, 'phone.virtual_operator': true, 'phone.accounts_7d': 1,
   'behavior.fill_ms': 5000, 'behavior.pointer_moves': 10, 'behavior.keystrokes': 20, 'behavior.invalid': false, 'ua.automation': false, 'ua.bot': false, 'ua.present': true,
   'device.headless': false, 'device.emulator': false, 'device.ua_mismatch': false, 'ip.private': false,
 }
-const ctx = celContext(flat)
+const ctx = celContext(flat, shipped.catalog)
 
 const marc = new Environment()
 for (const ns of Object.keys(ctx)) marc.registerVariable(ns, 'map')

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { predictGbt } from '../src/model/gbt.js'
+import { loadRuleSet } from '../src/rules/ruleset.js'
 import { Model, vectorize } from '../src/model/model.js'
 import { readGbtFromOnnx } from '../src/model/onnx-export.js'
 import { runSimulated } from '../src/model/run-sim.js'
@@ -15,7 +16,7 @@ import { machine, writeResult } from './machine.js'
  *   npm run bench:model [-- DIR]
  */
 const dir = process.argv[2] ?? 'models/risk-gbt'
-const model = await Model.load(dir)
+const model = await Model.load(dir, loadRuleSet('rules').catalog)
 const rows = await runSimulated(simulate(sharedSignalData().asn, { ...DEFAULT_PARAMS, seed: 77, scale: 0.1 }), null, 'rules')
 const vecs = rows.map((r) => vectorize(model.card.features, r.response.features as Record<string, number | boolean | string>))
 const F = model.card.features.length

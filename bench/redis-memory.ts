@@ -6,7 +6,7 @@ import { sharedSignalData } from '../src/runtime.js'
 import { UaAnalyzer } from '../src/signals/useragent.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
 import { makeHasher } from '../src/util/hash.js'
-import { CounterPlan, WINDOWS } from '../src/velocity/counters.js'
+import { CounterPlan, windowMs } from '../src/velocity/counters.js'
 import { RedisStore } from '../src/velocity/redis-store.js'
 import { startRedis } from '../test/setup/redis-server.js'
 import { machine, writeResult } from './machine.js'
@@ -20,8 +20,9 @@ import { machine, writeResult } from './machine.js'
 const target = Number(process.argv[2] ?? 1_000_000)
 const redis = await startRedis()
 const data = sharedSignalData()
-const deps = { ...data, ua: new UaAnalyzer(), hash: makeHasher('bench-secret-0123456789'), hostingAsns: loadRuleSet('rules').lists.hostingAsns }
-const plan = new CounterPlan('bn:')
+const shipped = loadRuleSet('rules')
+const deps = { ...data, ua: new UaAnalyzer(), hash: makeHasher('bench-secret-0123456789'), hostingAsns: shipped.lists.hostingAsns }
+const plan = new CounterPlan('bn:', shipped.counters)
 const store = new RedisStore(redis.url, 5000)
 await store.ready()
 const admin = new Redis(redis.url)
@@ -38,13 +39,13 @@ while (done < target) {
     if (done >= target) break
     const { label: _l, sim: _s, occurred_at, ...body } = e
     const req = ScoreRequest.parse(body)
-    const { identity } = extractFeatures(req, deps)
-    const idem = `bn:v1:idem:${deps.hash('event', `${seed}:${req.event_id}`)}`
+    const { identity, features } = extractFeatures(req, deps)
+    const idem = plan.idempotencyKey(deps.hash('event', `${seed}:${req.event_id}`))
     // the batch's clock is the event's time; TTLs in Redis run on its wall clock, so nothing expires mid-bench
     const now = Date.now() - (Date.parse('2026-11-12T00:00:00+08:00') - Date.parse(occurred_at!))
     chunk.push(
       store
-        .execute({ now, idempotencyKey: idem, idempotencyTtlMs: 86_400_000, nonce: 'n', ops: plan.plan(req, identity).ops, account: req.event === 'registration' ? { key: `bn:v1:account:${identity.account}`, setIfAbsent: `{"t":${now}}`, ttlMs: 90 * 86_400_000 } : undefined })
+        .execute({ now, idempotencyKey: idem, idempotencyTtlMs: 86_400_000, nonce: 'n', ops: plan.plan(req, identity, features).ops, account: req.event === 'registration' ? { key: plan.accountKey(identity), setIfAbsent: `{"t":${now}}`, ttlMs: 90 * 86_400_000 } : undefined })
         .then(() => store.finalize({ idempotencyKey: idem, idempotencyTtlMs: 86_400_000, response: '{"decision":"allow","score":3,"reasons":[],"rules":{"version":"sha256:0000"}}' })),
     )
     done++
@@ -73,8 +74,8 @@ do {
     batch.forEach((k, i) => {
       const ttl = ttls[i]!
       if (ttl < 0) maxOverBound = Infinity
-      const m = /:(10m|1h|24h|7d):/.exec(k)
-      if (m) maxOverBound = Math.max(maxOverBound, ttl - (WINDOWS[m[1] as keyof typeof WINDOWS] * 61) / 60)
+      const m = /:(\d+[mhd])$/.exec(k)
+      if (m) maxOverBound = Math.max(maxOverBound, ttl - (windowMs(m[1]!)! * 61) / 60)
     })
     sampled += batch.length
   }

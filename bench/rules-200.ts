@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Engine } from 'json-rules-engine'
 import { evaluateRules } from '../src/decision/combine.js'
-import { FEATURES } from '../src/features/catalog.js'
 import type { Features } from '../src/features/extract.js'
 import { loadRuleSet } from '../src/rules/ruleset.js'
 import { Rng } from '../src/sim/random.js'
@@ -16,6 +15,7 @@ import { machine, writeResult } from './machine.js'
  *   npm run bench:rules
  */
 const r = new Rng(2026)
+const FEATURES = loadRuleSet('rules').catalog.features
 const nums = FEATURES.filter((f) => f.type === 'number' && f.name !== 'model.score').map((f) => f.name)
 const bools = FEATURES.filter((f) => f.type === 'bool').map((f) => f.name)
 const strs: [string, string[]][] = [

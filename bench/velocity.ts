@@ -25,12 +25,14 @@ const seconds = Number(process.argv[3] ?? 10)
 const redis = await startRedis()
 const data = sharedSignalData()
 const hash = makeHasher('bench-secret-0123456789')
-const deps = { ...data, ua: new UaAnalyzer(), hash, hostingAsns: loadRuleSet('rules').lists.hostingAsns }
-const plan = new CounterPlan('bn:')
+const shipped = loadRuleSet('rules')
+const deps = { ...data, ua: new UaAnalyzer(), hash, hostingAsns: shipped.lists.hostingAsns }
+const plan = new CounterPlan('bn:', shipped.counters)
 const events = simulate(data.asn, { ...DEFAULT_PARAMS, seed: 21, scale: 0.6 }).map((e) => {
   const { label: _l, sim: _s, occurred_at: _o, ...body } = e
   const req = ScoreRequest.parse(body)
-  return { req, ops: plan.plan(req, extractFeatures(req, deps).identity).ops }
+  const x = extractFeatures(req, deps)
+  return { req, ops: plan.plan(req, x.identity, x.features).ops }
 })
 const opsPerEvent = events.reduce((s, e) => s + e.ops.length, 0) / events.length
 const countOpsPerEvent = events.reduce((s, e) => s + e.ops.filter((o) => o.kind === 'count').length, 0) / events.length

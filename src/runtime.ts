@@ -2,13 +2,14 @@ import { watch, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import type { Config } from './config.js'
 import { Scorer, type DecisionLog } from './decision/scorer.js'
-import { Model, ModelLoadError } from './model/model.js'
+import type { Catalog } from './features/catalog.js'
+import { Model, ModelLoadError, checkFeatures } from './model/model.js'
 import { formatRuleError, loadRuleSet, RuleLoadError, type RuleError, type RuleSet } from './rules/ruleset.js'
 import { DisposableDomains } from './signals/email.js'
 import { AsnDb } from './signals/ipinfo.js'
 import { UaAnalyzer } from './signals/useragent.js'
 import { makeHasher, type Hasher } from './util/hash.js'
-import { CounterPlan } from './velocity/counters.js'
+import { COUNTERS_FILE } from './velocity/counters.js'
 import { MemoryStore } from './velocity/memory-store.js'
 import { RedisStore, parseClusterNodes } from './velocity/redis-store.js'
 import type { VelocityStore } from './velocity/store.js'
@@ -59,11 +60,16 @@ function watchDebounced(dirs: string[], debounceMs: number, onQuiet: () => void)
 export class RulesHolder {
   lastError: { at: string; errors: RuleError[] } | null = null
   private stopWatching: () => void = () => {}
+  /** a further check on a candidate revision (the models in force must still find their features) */
+  accept: (next: RuleSet) => RuleError | undefined = () => undefined
+
   constructor(public current: RuleSet, private readonly dir: string) {}
 
   reload(): { ok: true; version: string; changed: boolean } | { ok: false; errors: RuleError[] } {
     try {
       const next = loadRuleSet(this.dir)
+      const refused = this.accept(next)
+      if (refused) throw new RuleLoadError([refused])
       const changed = next.version !== this.current.version
       // An unchanged set keeps its object (and loaded_at): a touch of a file is not a new revision.
       if (changed) this.current = next
@@ -104,13 +110,19 @@ export class ModelHolder {
   private stopWatching: () => void = () => {}
   private reloading: Promise<unknown> = Promise.resolve()
 
-  constructor(public current: Model, private readonly dir: string, private readonly retireAfterMs = 5000) {}
+  constructor(
+    public current: Model,
+    private readonly dir: string,
+    /** the catalog a candidate's features are checked against: the rules revision in force */
+    private readonly catalog: () => Catalog,
+    private readonly retireAfterMs = 5000,
+  ) {}
 
   reload(): Promise<{ ok: true; version: string; changed: boolean } | { ok: false; error: string }> {
     // one reload at a time, in order
     const run = this.reloading.then(async () => {
       try {
-        const next = await Model.load(this.dir)
+        const next = await Model.load(this.dir, this.catalog())
         const changed = next.card.onnx.sha256 !== this.current.card.onnx.sha256 || next.card.version !== this.current.card.version || JSON.stringify(next.card.thresholds) !== JSON.stringify(this.current.card.thresholds)
         if (!changed) {
           await next.close()
@@ -170,9 +182,19 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   const rules = new RulesHolder(loadRuleSet(config.rulesDir), config.rulesDir)
   if (config.rulesWatch) rules.watch(log, opts.rulesDebounceMs)
-  const models = new ModelHolder(await Model.load(config.modelDir), config.modelDir)
+  const catalog = () => rules.current.catalog
+  const models = new ModelHolder(await Model.load(config.modelDir, catalog()), config.modelDir, catalog)
   if (config.rulesWatch) models.watch(log, opts.rulesDebounceMs)
-  const challenger = config.challengerModelDir ? await Model.load(config.challengerModelDir) : null
+  const challenger = config.challengerModelDir ? await Model.load(config.challengerModelDir, catalog()) : null
+  // A counters change that drops a feature a model in force reads is refused like any broken rule.
+  rules.accept = (next) => {
+    for (const m of [models.current, challenger]) {
+      if (!m) continue
+      const bad = checkFeatures(m.card, next.catalog)
+      if (bad) return { file: join(config.rulesDir, COUNTERS_FILE), line: 1, column: 1, message: `model ${m.id}@${m.version}: ${bad}` }
+    }
+    return undefined
+  }
   let store = opts.store
   if (!store) {
     if (config.redisClusterNodes) {
@@ -198,7 +220,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     challenger: () => challenger,
     signals: { asn: data.asn, disposable: data.disposable, ua: new UaAnalyzer(), hash },
     hash,
-    counters: new CounterPlan(config.redisPrefix),
+    keyPrefix: config.redisPrefix,
     idempotencyTtlMs: config.idempotencyTtlS * 1000,
     mode: 'live',
     degradedFloor: config.degradedFloor,

@@ -1,7 +1,11 @@
 import { loadConfig, type Config } from '../src/config.js'
 import type { ScoreRequest } from '../src/events/schemas.js'
+import { loadRuleSet } from '../src/rules/ruleset.js'
 
 let seq = 0
+
+/** The catalog of the shipped rules (request features, then rules/counters.yaml's counters). */
+export const SHIPPED_CATALOG = loadRuleSet('rules').catalog
 export const uniq = (p = 'e') => `${p}-${process.pid}-${Date.now().toString(36)}-${(seq++).toString(36)}`
 
 export function testConfig(over: Record<string, string> = {}): Config {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { Model, ModelLoadError } from '../model/model.js'
+import { checkFeatures, Model, ModelLoadError } from '../model/model.js'
 import { backtest, backtestHtml, formatBacktest } from '../replay/backtest.js'
-import { RuleLoadError } from '../rules/ruleset.js'
+import { loadRuleSet, RuleLoadError } from '../rules/ruleset.js'
 import { parseArgs } from './args.js'
 
 /**
@@ -13,7 +13,10 @@ if (!a.events || !a.b) {
   process.exit(2)
 }
 try {
-  const model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt')
+  // the model must find its features in both revisions' counters
+  const model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt', loadRuleSet((a.a as string | undefined) ?? 'rules').catalog)
+  const bad = checkFeatures(model.card, loadRuleSet(a.b as string).catalog)
+  if (bad) throw new ModelLoadError(a.b as string, 1, `the candidate's counters do not serve the model: ${bad}`)
   const lines = readFileSync(a.events as string, 'utf8').split('\n')
   const r = await backtest(lines, { a: (a.a as string | undefined) ?? 'rules', b: a.b as string, model, top: (a.top as number | undefined) ?? 20 })
   await model.close()

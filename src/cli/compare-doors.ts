@@ -6,13 +6,14 @@ import { runSimulated } from '../model/run-sim.js'
 import { sharedSignalData } from '../runtime.js'
 import { DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
 import { EVENT_TYPES } from '../events/schemas.js'
+import { loadRuleSet } from '../rules/ruleset.js'
 
 /**
  * npm run compare:doors — one tree model with the door as a feature, against one model per door,
  * trained on the same vectors (seed 1) and scored on the same held-out vectors (seed 1001, later span).
  * Model probabilities only (no rules), so the comparison is about the model shape alone.
  */
-const names = modelFeatures('gbt')
+const names = modelFeatures('gbt', loadRuleSet('rules').catalog)
 const GBT = GBT_PARAMS
 const asn = sharedSignalData().asn
 

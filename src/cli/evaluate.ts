@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { evaluate, formatEvaluation, rankScore } from '../model/evaluate.js'
 import { Model } from '../model/model.js'
+import { loadRuleSet } from '../rules/ruleset.js'
 import { evaluationHtml, rocPoints } from '../model/report-chart.js'
 import { runSimulated } from '../model/run-sim.js'
 import { sharedSignalData } from '../runtime.js'
@@ -14,13 +15,14 @@ import { parseArgs } from './args.js'
  */
 const a = parseArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', start: 'string', scale: 'number', html: 'string' })
 const modelDir = (a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt'
-const model = await Model.load(modelDir)
+const rulesDir = (a.rules as string | undefined) ?? 'rules'
+const model = await Model.load(modelDir, loadRuleSet(rulesDir).catalog)
 const training = (model.card.training as { simulator?: { seed?: number } }).simulator
 const seed = (a.seed as number | undefined) ?? 1001
 if (training?.seed === seed) process.stderr.write(`warning: seed ${seed} is the training seed; this is not a held-out evaluation\n`)
 const params = { ...DEFAULT_PARAMS, seed, start: (a.start as string | undefined) ?? '2026-11-23T00:00:00+08:00', scale: (a.scale as number | undefined) ?? 1 }
 const events = simulate(sharedSignalData().asn, params)
-const rows = await runSimulated(events, model, (a.rules as string | undefined) ?? 'rules')
+const rows = await runSimulated(events, model, rulesDir)
 const e = evaluate(rows)
 await model.close()
 process.stdout.write(`${model.card.id}@${model.card.version} on seed ${seed} from ${params.start} (${events.length} events)\n\n${formatEvaluation(e)}\n`)

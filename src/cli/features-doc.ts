@@ -1,9 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { FEATURES } from '../features/catalog.js'
+import type { Catalog } from '../features/catalog.js'
+import { loadRuleSet } from '../rules/ruleset.js'
 
 /** The feature table of rules/README.md, generated from the catalog (a test keeps the README in step). */
-export function featureTable(): string {
-  const rows = FEATURES.map((f) => `| \`${f.name}\` | ${f.type} | ${f.events.length === 3 ? 'all' : f.events.join(', ')} | ${f.description} |`)
+/** `catalog`: a rules revision's, request features first, then its counters'. */
+export function featureTable(catalog: Catalog): string {
+  const rows = catalog.features.map((f) => `| \`${f.name}\` | ${f.type} | ${f.events.length === 3 ? 'all' : f.events.join(', ')} | ${f.description} |`)
   return ['| feature | type | doors | meaning |', '|---|---|---|---|', ...rows].join('\n')
 }
 
@@ -15,6 +17,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const text = readFileSync(file, 'utf8')
   const at = text.indexOf(HEADER)
   if (at < 0) throw new Error(`${file} has no feature table to replace`)
-  writeFileSync(file, text.slice(0, at) + featureTable() + '\n')
-  console.log(`${file}: ${FEATURES.length} features`)
+  const catalog = loadRuleSet('rules').catalog
+  writeFileSync(file, text.slice(0, at) + featureTable(catalog) + '\n')
+  console.log(`${file}: ${catalog.features.length} features`)
 }

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { ModelLoadError, Model } from '../model/model.js'
 import { replay } from '../replay/replay.js'
-import { RuleLoadError } from '../rules/ruleset.js'
+import { loadRuleSet, RuleLoadError } from '../rules/ruleset.js'
 import { parseArgs } from './args.js'
 
 /**
@@ -16,9 +16,9 @@ if (!a.events) {
 }
 let model: Model
 try {
-  model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt')
+  model = await Model.load((a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt', loadRuleSet((a.rules as string | undefined) ?? 'rules').catalog)
 } catch (err) {
-  process.stderr.write(`${err instanceof ModelLoadError ? err.message : String(err)}\n`)
+  process.stderr.write(`${err instanceof ModelLoadError || err instanceof RuleLoadError ? err.message : String(err)}\n`)
   process.exit(1)
 }
 const out = a.out ? createWriteStream(a.out as string) : process.stdout

@@ -13,6 +13,7 @@ import { runSimulated } from '../model/run-sim.js'
 import { evaluationHtml, rocPoints } from '../model/report-chart.js'
 import { sharedSignalData } from '../runtime.js'
 import { DEFAULT_PARAMS, simulate, type SimEvent, type SimParams } from '../sim/simulate.js'
+import { loadRuleSet } from '../rules/ruleset.js'
 import { parseArgs } from './args.js'
 
 /**
@@ -30,7 +31,8 @@ const rulesDir = (a.rules as string | undefined) ?? 'rules'
 const trainParams: SimParams = { ...DEFAULT_PARAMS, seed: (a.seed as number | undefined) ?? 1, scale: (a.scale as number | undefined) ?? 1 }
 const evalParams: SimParams = { ...trainParams, seed: (a['eval-seed'] as number | undefined) ?? 1001, start: '2026-11-23T00:00:00+08:00' }
 
-const featureNames = modelFeatures(KIND)
+const catalog = loadRuleSet(rulesDir).catalog
+const featureNames = modelFeatures(KIND, catalog)
 
 const run = (events: SimEvent[], model: Model | null) => runSimulated(events, model, rulesDir)
 
@@ -70,7 +72,7 @@ writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n')
 // where the legit scores of training traffic demand it. Quantiles of simulated legit traffic alone would put
 // them where the simulator separates well (they came out at 40/45/50 for the trees), which is tuning the
 // product to its own generator.
-let model = await Model.load(outDir)
+let model = await Model.load(outDir, catalog)
 const scored = await run(trainEvents, model)
 const legit = scored.filter((r) => r.event.label === 'legit').map((r) => r.response.score).sort((p, q) => p - q)
 const FLOORS = { challenge: 60, review: 80, deny: 95 }
@@ -81,7 +83,7 @@ await model.close()
 
 const evalEvents = simulate(asn, evalParams)
 writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n')
-model = await Model.load(outDir)
+model = await Model.load(outDir, catalog)
 const evalRows = await run(evalEvents, model)
 const evaluation = evaluate(evalRows)
 const roc = rocPoints(evalRows.map((r) => rankScore(r.response)), evalRows.map((r) => (r.event.label === 'fraud' ? 1 : 0)))

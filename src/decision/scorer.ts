@@ -5,7 +5,7 @@ import { extractFeatures, type Features, type SignalDeps } from '../features/ext
 import { vectorize, type Attribution, type Model } from '../model/model.js'
 import { SEVERITY, type RuleSet } from '../rules/ruleset.js'
 import type { Hasher } from '../util/hash.js'
-import type { CounterPlan } from '../velocity/counters.js'
+import { CounterPlan } from '../velocity/counters.js'
 import { PENDING_PREFIX, type Batch, type BatchResult, type VelocityStore } from '../velocity/store.js'
 import { combine, evaluateRules, type Thresholds } from './combine.js'
 
@@ -71,7 +71,8 @@ export interface ScorerDeps {
   challenger?: () => Model | null
   signals: Omit<SignalDeps, 'hostingAsns'>
   hash: Hasher
-  counters: CounterPlan
+  /** prefix of every store key */
+  keyPrefix: string
   idempotencyTtlMs: number
   /** live: the service clock; replay: each event's occurred_at, zero latency and derived decision ids */
   mode: 'live' | 'replay'
@@ -105,7 +106,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export class Scorer {
   private lastEventTime = 0
   private readonly clock: () => number
-  private signalsFor: { rules: RuleSet; deps: SignalDeps } | undefined
+  /** per rules revision: its signal dependencies and its counters */
+  private perRules: { rules: RuleSet; deps: SignalDeps; counters: CounterPlan } | undefined
 
   constructor(private readonly d: ScorerDeps) {
     this.clock = d.clock ?? Date.now
@@ -123,11 +125,12 @@ export class Scorer {
     const now = this.eventTime(req)
     const rules = this.d.rules()
     const model = this.d.model()
-    if (this.signalsFor?.rules !== rules) this.signalsFor = { rules, deps: { ...this.d.signals, hostingAsns: rules.lists.hostingAsns } }
-    const { features, identity } = extractFeatures(req, this.signalsFor.deps)
-    const planned = this.d.counters.plan(req, identity)
-    const idemKey = this.d.counters.idempotencyKey(this.d.hash('event', req.event_id))
-    const accountKey = this.d.counters.accountKey(identity)
+    if (this.perRules?.rules !== rules) this.perRules = { rules, deps: { ...this.d.signals, hostingAsns: rules.lists.hostingAsns }, counters: new CounterPlan(this.d.keyPrefix, rules.counters) }
+    const { deps, counters } = this.perRules
+    const { features, identity } = extractFeatures(req, deps)
+    const planned = counters.plan(req, identity, features)
+    const idemKey = counters.idempotencyKey(this.d.hash('event', req.event_id))
+    const accountKey = counters.accountKey(identity)
     const batch: Batch = {
       now,
       idempotencyKey: idemKey,

@@ -1,5 +1,4 @@
 import type { EventType } from '../events/schemas.js'
-import { COUNTERS, CounterPlan } from '../velocity/counters.js'
 
 export type FeatureType = 'number' | 'bool' | 'string'
 export interface FeatureDef {
@@ -74,20 +73,42 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['model.score', 'number', 'the model’s fraud probability, 0–1', ALL],
 ]
 
-export const FEATURES: FeatureDef[] = [
-  ...STATIC.map(([name, type, description, events]) => ({ name, type, description, events })),
-  ...new CounterPlan('', COUNTERS).featureNames().map((c) => ({ ...c, type: 'number' as const })),
-]
+export const STATIC_FEATURES: readonly FeatureDef[] = STATIC.map(([name, type, description, events]) => ({ name, type, description, events }))
 
-export const FEATURE_INDEX: ReadonlyMap<string, FeatureDef> = new Map(FEATURES.map((f) => [f.name, f]))
-export const NAMESPACES: ReadonlySet<string> = new Set(FEATURES.map((f) => f.name.slice(0, f.name.indexOf('.'))))
+/**
+ * The features of one rules revision: the fixed request features first, then one per counter window
+ * declared in that revision's counters.yaml. Compiled rules read an event's features from an array in this
+ * order, so the fixed features keep their slots whatever the counters are.
+ */
+export class Catalog {
+  readonly features: readonly FeatureDef[]
+  readonly index: ReadonlyMap<string, FeatureDef>
+  readonly slot: ReadonlyMap<string, number>
+  readonly namespaces: ReadonlySet<string>
+  private readonly names: string[]
 
-/** Each feature's position in the catalog: compiled rules read features from an array in this order. */
-export const FEATURE_SLOT: ReadonlyMap<string, number> = new Map(FEATURES.map((f, i) => [f.name, i]))
+  constructor(counterFeatures: readonly FeatureDef[] = [], base: readonly FeatureDef[] = STATIC_FEATURES) {
+    this.features = [...base, ...counterFeatures]
+    this.index = new Map(this.features.map((f) => [f.name, f]))
+    this.slot = new Map(this.features.map((f, i) => [f.name, i]))
+    this.namespaces = new Set(this.features.map((f) => f.name.slice(0, f.name.indexOf('.'))))
+    this.names = this.features.map((f) => f.name)
+  }
 
-/** The event's features as an array in catalog order (undefined where absent): one pass per event. */
-export function toSlots(flat: Record<string, unknown>): unknown[] {
-  const out = new Array<unknown>(FEATURES.length)
-  for (let i = 0; i < FEATURES.length; i++) out[i] = flat[FEATURES[i]!.name]
-  return out
+  /** The event's features as an array in catalog order (undefined where absent): one pass per event. */
+  toSlots(flat: Record<string, unknown>): unknown[] {
+    const n = this.names
+    const out = new Array<unknown>(n.length)
+    for (let i = 0; i < n.length; i++) out[i] = flat[n[i]!]
+    return out
+  }
 }
+
+/** Features computed after the counters are read: a counter's `where` filter cannot use them. */
+const AFTER_VELOCITY = new Set(['model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score'])
+
+/** Only the request features: what a counter's `where` filter may read (it runs before any counter). */
+export const REQUEST_CATALOG = new Catalog(
+  [],
+  STATIC_FEATURES.filter((f) => !AFTER_VELOCITY.has(f.name)),
+)

@@ -141,6 +141,7 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
     f['address.present'] = e.shipping_address !== undefined
     f['payment.present'] = e.payment_fingerprint !== undefined
     id.campaign = d.hash('camp', e.campaign_id ?? `coupon:${e.coupon_id}`)
+    id.coupon = d.hash('coupon', e.coupon_id)
     if (e.shipping_address !== undefined) {
       const a = normalizeAddress(e.shipping_address)
       if (a !== '') id.address = d.hash('addr', a)

@@ -1,4 +1,4 @@
-import { FEATURES } from '../features/catalog.js'
+import type { Catalog } from '../features/catalog.js'
 
 export type ModelKind = 'gbt' | 'lr'
 
@@ -15,11 +15,11 @@ export type ModelKind = 'gbt' | 'lr'
 const EXCLUDED = ['model.score', 'ip.asn', 'ip.private', 'account.known', 'account.reg_score', 'login.failure', 'site.logins_10m', 'site.login_failures_10m']
 
 /** The features a model of this kind is trained on, in input order. Trees also take the site-wide failure ratio. */
-export function modelFeatures(kind: ModelKind): string[] {
+export function modelFeatures(kind: ModelKind, catalog: Catalog): string[] {
   const exclude = new Set(EXCLUDED)
   // Trees can combine the ratio with per-event evidence; the linear model cannot (see above).
   if (kind === 'lr') exclude.add('site.login_failure_ratio_10m')
-  return FEATURES.filter((f) => f.type !== 'string' && !exclude.has(f.name)).map((f) => f.name)
+  return catalog.features.filter((f) => f.type !== 'string' && !exclude.has(f.name)).map((f) => f.name)
 }
 
 export const GBT_PARAMS = { trees: 150, depth: 4, learningRate: 0.1, bins: 32, lambda: 1, minChildWeight: 2 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { FEATURE_INDEX } from '../features/catalog.js'
+import type { Catalog } from '../features/catalog.js'
 import type { Features } from '../features/extract.js'
 import { CardSchema, type Card } from './card.js'
 import { gbtContributions, type GbtModel } from './gbt.js'
@@ -27,11 +27,14 @@ function lineOf(text: string, needle: string): number {
   return i < 0 ? 1 : text.slice(0, i).split('\n').length
 }
 
-/** Model features must be numbers or booleans the service computes (`model.score` is its own output). */
-export function checkFeatures(card: Card): string | undefined {
+/**
+ * Model features must be numbers or booleans the service computes (`model.score` is its own output), with
+ * the velocity features declared by the rules revision's counters.yaml.
+ */
+export function checkFeatures(card: Pick<Card, 'features' | 'kind' | 'linear'>, catalog: Catalog): string | undefined {
   for (const f of card.features) {
-    const def = FEATURE_INDEX.get(f)
-    if (!def || f === 'model.score') return `the card names feature \`${f}\`, which the service does not compute`
+    const def = catalog.index.get(f)
+    if (!def || f === 'model.score') return `the card names feature \`${f}\`, which the service does not compute${f.includes('_') ? ' (no counter in counters.yaml declares it)' : ''}`
     if (def.type === 'string') return `the card names feature \`${f}\`, which is a string; models take numbers and booleans`
   }
   if (card.kind === 'logistic_regression') {
@@ -70,7 +73,7 @@ export class Model {
   }
 
   /** Load and verify a model directory: card schema, feature names, and the ONNX file's sha256. */
-  static async load(dir: string): Promise<Model> {
+  static async load(dir: string, catalog: Catalog): Promise<Model> {
     const cardFile = join(dir, 'card.json')
     let text: string
     try {
@@ -92,7 +95,7 @@ export class Model {
       throw new ModelLoadError(cardFile, key ? lineOf(text, `"${key}"`) : 1, `${issue.path.join('.')}: ${issue.message}`)
     }
     const card = parsed.data
-    const bad = checkFeatures(card)
+    const bad = checkFeatures(card, catalog)
     if (bad) {
       const name = /`([^`]+)`/.exec(bad)?.[1]
       throw new ModelLoadError(cardFile, name ? lineOf(text, `"${name}"`) : lineOf(text, '"linear"'), bad)

@@ -5,7 +5,6 @@ import { loadRuleSet, type RuleSet } from '../rules/ruleset.js'
 import { sharedSignalData } from '../runtime.js'
 import { UaAnalyzer } from '../signals/useragent.js'
 import { makeHasher } from '../util/hash.js'
-import { CounterPlan } from '../velocity/counters.js'
 import { MemoryStore } from '../velocity/memory-store.js'
 
 /** Fields a replay line may carry beside the /v1/score body: the label, and the simulator's metadata. */
@@ -37,7 +36,7 @@ export function createReplayScorer(opts: ReplayOptions): Scorer {
     model: () => opts.model,
     signals: { asn: data.asn, disposable: data.disposable, ua: new UaAnalyzer(), hash },
     hash,
-    counters: new CounterPlan(''),
+    keyPrefix: '',
     idempotencyTtlMs: 86_400_000,
     mode: 'replay',
   })

@@ -4,7 +4,6 @@ import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { combine, evaluateRules, type Thresholds } from '../decision/combine.js'
 import { Decision, EVENT_TYPES } from '../events/schemas.js'
-import { FEATURE_INDEX } from '../features/catalog.js'
 import type { Features } from '../features/extract.js'
 import { ruleFiles, suggestFeature, type RuleSet } from './ruleset.js'
 
@@ -77,8 +76,8 @@ export function runCases(dir: string, set: RuleSet, thresholds: Thresholds): Cas
       const c = parsed.data
       const problems: string[] = []
       for (const name of Object.keys(c.features)) {
-        if (!FEATURE_INDEX.has(name)) {
-          const hint = suggestFeature(name)
+        if (!set.catalog.index.has(name)) {
+          const hint = suggestFeature(name, set.catalog)
           problems.push(`unknown feature \`${name}\`${hint ? `, did you mean \`${hint}\`?` : ''}`)
         }
       }

@@ -1,4 +1,4 @@
-import { FEATURE_INDEX, FEATURE_SLOT } from '../features/catalog.js'
+import type { Catalog } from '../features/catalog.js'
 import { BouncerList } from './lists.js'
 
 /**
@@ -40,18 +40,18 @@ const HELPERS = {
   size: (x: unknown): number => (typeof x === 'string' || Array.isArray(x) ? x.length : fail('size() needs a string or list')),
 }
 
-function featureName(node: unknown): string | undefined {
+function featureName(node: unknown, catalog: Catalog): string | undefined {
   const n = node as Node
   if (n?.op !== '.') return undefined
   const [obj, field] = n.args as [Node, unknown]
   if (obj?.op !== 'id' || typeof field !== 'string') return undefined
   const name = `${obj.args as string}.${field}`
-  return FEATURE_INDEX.has(name) ? name : undefined
+  return catalog.index.has(name) ? name : undefined
 }
 
 class Unsupported extends Error {}
 
-export function compileAst(ast: unknown, resolveList: (name: string) => BouncerList | undefined): Compiled | null {
+export function compileAst(ast: unknown, resolveList: (name: string) => BouncerList | undefined, catalog: Catalog): Compiled | null {
   const consts: unknown[] = []
   const slots = new Map<number, string>()
   const constant = (v: unknown) => {
@@ -72,10 +72,10 @@ export function compileAst(ast: unknown, resolveList: (name: string) => BouncerL
         throw new Unsupported()
       }
       case '.': {
-        const name = featureName(node)
+        const name = featureName(node, catalog)
         if (name === undefined) throw new Unsupported()
-        const def = FEATURE_INDEX.get(name)!
-        const slot = FEATURE_SLOT.get(name)!
+        const def = catalog.index.get(name)!
+        const slot = catalog.slot.get(name)!
         const absent = def.type === 'number' ? 'NaN' : def.type === 'bool' ? 'false' : '""'
         slots.set(slot, `const f${slot} = s[${slot}] === undefined ? ${absent} : s[${slot}];`)
         return { code: `f${slot}`, type: def.type === 'bool' ? 'bool' : def.type }
@@ -135,9 +135,9 @@ export function compileAst(ast: unknown, resolveList: (name: string) => BouncerL
       case 'call': {
         const [name, callArgs] = a as [string, unknown[]]
         if (name === 'has' && callArgs.length === 1) {
-          const feature = featureName(callArgs[0])
+          const feature = featureName(callArgs[0], catalog)
           if (feature === undefined) throw new Unsupported()
-          return { code: `(s[${FEATURE_SLOT.get(feature)!}] !== undefined)`, type: 'bool' }
+          return { code: `(s[${catalog.slot.get(feature)!}] !== undefined)`, type: 'bool' }
         }
         if (name === 'list' && callArgs.length === 1 && (callArgs[0] as Node)?.op === 'value' && typeof (callArgs[0] as Node).args === 'string') {
           const l = resolveList((callArgs[0] as Node).args as string)

@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { Environment } from '@marcbachmann/cel-js'
-import { LineCounter, parseDocument, type Document } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { Decision, EVENT_TYPES, type EventType } from '../events/schemas.js'
-import { FEATURES, FEATURE_INDEX, NAMESPACES } from '../features/catalog.js'
-import { compileAst } from './compile.js'
-import { BouncerList, parseList } from './lists.js'
+import { Catalog } from '../features/catalog.js'
+import { COUNTERS_FILE, counterFeatures, type CounterSpec } from '../velocity/counters.js'
+import { parseCounters } from './counters-file.js'
+import { compileCondition, ruleEnvironment, type RuleTest } from './condition.js'
+import { position } from '../util/yaml-position.js'
+import { parseList, type BouncerList } from './lists.js'
+
+export { compileCondition, ruleEnvironment, suggestFeature, type ContextCache, type Evaluator, type RuleTest } from './condition.js'
 
 export const Action = Decision
 export type Action = Decision
@@ -47,16 +51,6 @@ export function formatRuleError(e: RuleError): string {
   return `${e.file}:${e.line}:${e.column}${e.rule ? ` [${e.rule}]` : ''} ${e.message}`
 }
 
-export type Evaluator = (ctx: Record<string, unknown>) => unknown
-
-/** Nested views of one event's features, built only if a rule evaluated by cel-js asks for them. */
-export interface ContextCache {
-  full(): Record<string, Record<string, unknown>>
-  sparse(): Record<string, Record<string, unknown>>
-}
-/** `slots` are the event's features in catalog order (toSlots); `ctx` builds nested maps on demand. */
-export type RuleTest = (slots: unknown[], ctx: ContextCache) => unknown
-
 export interface CompiledRule extends RuleDef {
   events: EventType[]
   file: string
@@ -71,6 +65,10 @@ export interface CompiledRule extends RuleDef {
 
 export interface RuleSet {
   version: string
+  /** the features of this revision: the request's, then its counters' */
+  catalog: Catalog
+  /** the counters declared in counters.yaml */
+  counters: CounterSpec[]
   loadedAt: string
   dir: string
   rules: CompiledRule[]
@@ -79,111 +77,6 @@ export interface RuleSet {
 }
 
 export const SEVERITY: Record<Action, number> = { allow: 0, challenge: 1, review: 2, deny: 3 }
-
-/**
- * The CEL environment every rule set starts from: each feature namespace is a map variable, so
- * `ip.hosting` reads the `ip` map, and lists are a type with an `in` operator.
- */
-const baseEnv = (() => {
-  const e = new Environment({ limits: { maxAstNodes: 2000, maxDepth: 64, maxListElements: 10_000, maxMapEntries: 1000, maxCallArguments: 8 } })
-  for (const ns of NAMESPACES) e.registerVariable(ns, 'map')
-  e.registerType('BouncerList', BouncerList)
-  e.registerOperator('string in BouncerList', (v: unknown, l: BouncerList) => l.has(v))
-  e.registerOperator('double in BouncerList', (v: unknown, l: BouncerList) => l.has(v))
-  return e
-})()
-
-/** A rule set's own environment: `list('name')` resolves to that set's lists, so a candidate never sees the live one's. */
-export function ruleEnvironment(lists: ReadonlyMap<string, BouncerList>): Environment {
-  return baseEnv.clone().registerFunction('list(string): BouncerList', (name: string) => {
-    const l = lists.get(name)
-    if (!l) throw new Error(`no list named ${name}`)
-    return l
-  })
-}
-
-function levenshtein(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!
-    dp[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return dp[b.length]!
-}
-
-export function suggestFeature(name: string): string | undefined {
-  let best: string | undefined
-  let bestD = Infinity
-  for (const f of FEATURE_INDEX.keys()) {
-    const d = levenshtein(name, f)
-    if (d < bestD) {
-      bestD = d
-      best = f
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined
-}
-
-/** Feature references (`ns.field`) outside string literals, for the unknown-feature check. */
-function referencedFeatures(expr: string): string[] {
-  const code = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-  const out: string[] = []
-  for (const m of code.matchAll(/(?<![\w.])([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b(?!\s*\()/g)) {
-    if (NAMESPACES.has(m[1]!)) out.push(`${m[1]}.${m[2]}`)
-  }
-  return out
-}
-
-/** Every catalogued feature at a typed default: conditions are probed against it once at compile time. */
-const PROBE: Record<string, Record<string, unknown>> = (() => {
-  const ctx: Record<string, Record<string, unknown>> = {}
-  for (const f of FEATURES) {
-    const dot = f.name.indexOf('.')
-    ;(ctx[f.name.slice(0, dot)] ??= {})[f.name.slice(dot + 1)] = f.type === 'number' ? 0 : f.type === 'bool' ? false : ''
-  }
-  return ctx
-})()
-const PROBE_SLOTS: unknown[] = FEATURES.map((f) => (f.type === 'number' ? 0 : f.type === 'bool' ? false : ''))
-
-export function compileCondition(expr: string, env: Environment = ruleEnvironment(new Map()), lists: ReadonlyMap<string, BouncerList> = new Map()): { test: RuleTest; compiled: boolean; error?: undefined } | { error: string } {
-  for (const m of expr.matchAll(/\blist\(\s*["']([^"']*)["']\s*\)/g)) {
-    if (!lists.has(m[1]!)) return { error: `unknown list \`${m[1]}\`${lists.size ? ` (lists: ${[...lists.keys()].join(', ')})` : ''}; lists are files in rules/lists/` }
-  }
-  for (const f of referencedFeatures(expr)) {
-    if (!FEATURE_INDEX.has(f)) {
-      const hint = suggestFeature(f)
-      return { error: `unknown feature \`${f}\`${hint ? `, did you mean \`${hint}\`?` : ''}` }
-    }
-  }
-  try {
-    const checked = env.check(expr)
-    if (!checked.valid) return { error: `invalid condition: ${checked.error?.message ?? 'type check failed'}` }
-    if (checked.type !== 'bool' && checked.type !== 'dyn') return { error: `condition must be a boolean, not ${checked.type}` }
-    const parsed = env.parse(expr) as Evaluator & { ast: unknown }
-    // A compiled function where the rule stays in the supported subset; cel-js's evaluator otherwise, on
-    // the nested map with absent values (or the present features only when the rule uses has()).
-    const closure = compileAst(parsed.ast, (name) => lists.get(name))
-    const usesHas = /\bhas\s*\(/.test(expr)
-    const test: RuleTest = closure ?? (usesHas ? (_slots, ctx) => parsed(ctx.sparse()) : (_slots, ctx) => parsed(ctx.full()))
-    // Map values are dynamically typed, so the checker cannot see `ip.hosting > 3` or a numeric result.
-    let probe: unknown
-    try {
-      probe = parsed(PROBE)
-      if (closure) probe = closure(PROBE_SLOTS)
-    } catch (err) {
-      return { error: `type error: ${(err as Error).message.split('\n')[0]}` }
-    }
-    if (typeof probe !== 'boolean') return { error: `condition must be a boolean, not ${typeof probe}` }
-    return { test, compiled: closure !== null }
-  } catch (err) {
-    return { error: `invalid condition: ${(err as Error).message.split('\n')[0]}` }
-  }
-}
 
 function compileDetail(rule: RuleDef): (flat: Record<string, unknown>) => string {
   const tpl = rule.detail ?? rule.description
@@ -202,18 +95,6 @@ function compileDetail(rule: RuleDef): (flat: Record<string, unknown>) => string
   }
 }
 
-function position(doc: Document, lc: LineCounter, path: (string | number)[]): { line: number; column: number } {
-  for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
-    const node = doc.getIn(p, true) as { range?: [number, number, number] } | undefined
-    if (node && typeof node === 'object' && node.range) {
-      const pos = lc.linePos(node.range[0])
-      return { line: pos.line, column: pos.col }
-    }
-    if (p.length === 0) break
-  }
-  return { line: 1, column: 1 }
-}
-
 export function parseAsnList(text: string): Set<number> {
   const out = new Set<number>()
   for (const raw of text.split('\n')) {
@@ -225,10 +106,10 @@ export function parseAsnList(text: string): Set<number> {
   return out
 }
 
-/** The rule files of a directory: `*.yaml` except the `*.cases.yaml` test files beside them. */
+/** The rule files of a directory: `*.yaml` except the `*.cases.yaml` test files beside them and counters.yaml. */
 export function ruleFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f) && !/\.cases\.ya?ml$/.test(f))
+    .filter((f) => /\.ya?ml$/.test(f) && !/\.cases\.ya?ml$/.test(f) && f !== COUNTERS_FILE)
     .sort()
 }
 
@@ -263,7 +144,23 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
     for (const e of listErrors) errors.push({ file: join(listDir, f), line: e.line, column: 1, message: e.message })
     if (list) named.set(name, list)
   }
-  const env = ruleEnvironment(named)
+  // Counters first: they define the velocity features the rules may read.
+  let counters: CounterSpec[] = []
+  const counterFile = join(dir, COUNTERS_FILE)
+  let counterText: string | undefined
+  try {
+    counterText = readFileSync(counterFile, 'utf8')
+  } catch {
+    // no counters.yaml: no velocity features
+  }
+  if (counterText !== undefined) {
+    digest.update(COUNTERS_FILE).update('\0').update(counterText).update('\0')
+    const parsed = parseCounters(counterText, counterFile)
+    errors.push(...parsed.errors)
+    counters = parsed.counters
+  }
+  const catalog = new Catalog(counterFeatures(counters))
+  const env = ruleEnvironment(named, catalog)
 
   for (const name of files) {
     const file = join(dir, name)
@@ -304,7 +201,7 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
         return
       }
       seen.set(r.id, `${name}:${at.line}`)
-      const compiled = compileCondition(r.when, env, named)
+      const compiled = compileCondition(r.when, catalog, named, env)
       if (compiled.error !== undefined) {
         errors.push({ file, ...position(doc, lc, ['rules', i, 'when']), rule: r.id, message: compiled.error })
         return
@@ -327,5 +224,5 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
   if (errors.length > 0) throw new RuleLoadError(errors)
   const byEvent = { registration: [], login: [], coupon_claim: [] } as Record<EventType, CompiledRule[]>
   for (const r of rules) for (const ev of r.events) byEvent[ev].push(r)
-  return { version: `sha256:${digest.digest('hex')}`, loadedAt: now().toISOString(), dir: basename(dir), rules, byEvent, lists: { hostingAsns, named } }
+  return { version: `sha256:${digest.digest('hex')}`, loadedAt: now().toISOString(), dir: basename(dir), catalog, counters, rules, byEvent, lists: { hostingAsns, named } }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { MAX_KEYS_PER_CALL, MAX_KEYS_PER_SLOT_CALL } from './limits.js'
 import { PENDING_TTL_MS, hashTag, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -42,13 +43,7 @@ interface Group {
   hasAccount: boolean
 }
 
-/** Keys one event's call may touch on a single node (every counter key, the account, the claim). */
-export const MAX_KEYS_PER_CALL = 128
-/**
- * Keys one entity's call may touch per event on a cluster (its counters' windows and its account memory).
- * Each count needs a command variant defined up front, and ioredis copies them all into every pipeline.
- */
-export const MAX_KEYS_PER_SLOT_CALL = 16
+export { MAX_KEYS_PER_CALL, MAX_KEYS_PER_SLOT_CALL }
 
 export type RedisTarget = { url: string } | { cluster: ClusterNode[] }
 

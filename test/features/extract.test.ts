@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { ScoreRequest } from '../../src/events/schemas.js'
-import { FEATURE_INDEX } from '../../src/features/catalog.js'
+import { loadRuleSet } from '../../src/rules/ruleset.js'
 import { extractFeatures } from '../../src/features/extract.js'
 import { sharedSignalData } from '../../src/runtime.js'
 import { UaAnalyzer } from '../../src/signals/useragent.js'
 import { makeHasher } from '../../src/util/hash.js'
 import { CounterPlan } from '../../src/velocity/counters.js'
+
+const shipped = loadRuleSet('rules')
 import { claim, login, registration } from '../helpers.js'
 
 const data = sharedSignalData()
@@ -15,7 +17,7 @@ const extract = (body: Record<string, unknown>) => extractFeatures(ScoreRequest.
 describe('feature extraction', () => {
   it('produces only catalogued features, for every door', () => {
     for (const body of [registration(), login(), claim({ shipping_address: 'a', payment_fingerprint: 'p' })]) {
-      for (const k of Object.keys(extract(body).features)) expect(FEATURE_INDEX.has(k), k).toBe(true)
+      for (const k of Object.keys(extract(body).features)) expect(shipped.catalog.index.has(k), k).toBe(true)
     }
   })
 
@@ -56,18 +58,19 @@ describe('feature extraction', () => {
 })
 
 describe('counter plan', () => {
-  const plan = new CounterPlan('p:')
+  const plan = new CounterPlan('p:', shipped.counters)
   it('adds to failure counters only on failures, but reads them on every login', () => {
     const ok = ScoreRequest.parse(login({ outcome: 'success' }))
     const bad = ScoreRequest.parse(login({ outcome: 'failure' }))
     const id = extractFeatures(ok, deps).identity
-    const find = (e: typeof ok) => plan.plan(e, id).ops.find((o) => o.key.includes('ip.login_failures:10m'))
+    const find = (e: typeof ok) => plan.plan(e, id, extractFeatures(e, deps).features).ops.find((o) => o.key.includes('ip.login_failures:10m'))
     expect(find(ok)).toMatchObject({ kind: 'count', add: 0 })
     expect(find(bad)).toMatchObject({ kind: 'count', add: 1 })
   })
   it('skips counters whose key is missing (no device id, no device counters)', () => {
     const e = ScoreRequest.parse(login({ device: undefined }))
-    const p = plan.plan(e, extractFeatures(e, deps).identity)
+    const x = extractFeatures(e, deps)
+    const p = plan.plan(e, x.identity, x.features)
     expect(p.features.some((f) => f.startsWith('device.'))).toBe(false)
     expect(p.features).toContain('ip.accounts_tried_10m')
   })

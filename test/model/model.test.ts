@@ -7,6 +7,7 @@ import { Model, ModelLoadError, vectorize } from '../../src/model/model.js'
 import { exportGbtOnnx, exportLinearOnnx, readGbtFromOnnx } from '../../src/model/onnx-export.js'
 import { gbtContributions, predictGbt, trainGbt } from '../../src/model/gbt.js'
 import { predictLinear, trainLogistic } from '../../src/model/train-lr.js'
+import { SHIPPED_CATALOG } from '../helpers.js'
 import { Rng } from '../../src/sim/random.js'
 
 const SHIPPED = 'models/risk-gbt'
@@ -20,7 +21,7 @@ function copyModel(): string {
 
 async function loadError(dir: string): Promise<ModelLoadError> {
   try {
-    await Model.load(dir)
+    await Model.load(dir, SHIPPED_CATALOG)
   } catch (err) {
     if (err instanceof ModelLoadError) return err
     throw err
@@ -31,7 +32,7 @@ async function loadError(dir: string): Promise<ModelLoadError> {
 describe('shipped linear model (baseline)', () => {
   let model: Model
   beforeAll(async () => {
-    model = await Model.load(SHIPPED_LR)
+    model = await Model.load(SHIPPED_LR, SHIPPED_CATALOG)
   })
   afterAll(() => model.close())
 
@@ -66,7 +67,7 @@ describe('shipped linear model (baseline)', () => {
 describe('shipped tree model', () => {
   let model: Model
   beforeAll(async () => {
-    model = await Model.load(SHIPPED)
+    model = await Model.load(SHIPPED, SHIPPED_CATALOG)
   })
   afterAll(() => model.close())
 

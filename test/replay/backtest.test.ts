@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Model } from '../../src/model/model.js'
 import { backtest, backtestHtml, formatBacktest } from '../../src/replay/backtest.js'
 import { sharedSignalData } from '../../src/runtime.js'
+import { SHIPPED_CATALOG } from '../helpers.js'
 import { DEFAULT_PARAMS, simulate } from '../../src/sim/simulate.js'
 
 describe('backtest', () => {
@@ -12,7 +13,7 @@ describe('backtest', () => {
   let lines: string[]
   let candidate: string
   beforeAll(async () => {
-    model = await Model.load('models/risk-gbt')
+    model = await Model.load('models/risk-gbt', SHIPPED_CATALOG)
     lines = simulate(sharedSignalData().asn, { ...DEFAULT_PARAMS, seed: 91, scale: 0.05, days: 1, rushAtHour: 20 }).map((e) => JSON.stringify(e))
     candidate = mkdtempSync(join(tmpdir(), 'bouncer-bt-'))
     cpSync('rules', candidate, { recursive: true })

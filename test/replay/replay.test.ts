@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Model } from '../../src/model/model.js'
 import { replay } from '../../src/replay/replay.js'
 import { sharedSignalData } from '../../src/runtime.js'
+import { SHIPPED_CATALOG } from '../helpers.js'
 import { DEFAULT_PARAMS, simulate } from '../../src/sim/simulate.js'
 
 async function run(lines: string[], model: Model): Promise<string> {
@@ -16,7 +17,7 @@ describe('replay', () => {
   let model: Model
   let lines: string[]
   beforeAll(async () => {
-    model = await Model.load('models/risk-gbt')
+    model = await Model.load('models/risk-gbt', SHIPPED_CATALOG)
     lines = simulate(sharedSignalData().asn, { ...DEFAULT_PARAMS, seed: 77, scale: 0.03, days: 1, rushAtHour: 20 }).map((e) => JSON.stringify(e))
   })
   afterAll(() => model.close())

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -23,7 +23,7 @@ const RULE = `rules:
 
 function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'bouncer-cases-'))
-  for (const [n, t] of Object.entries(files)) writeFileSync(join(d, n), t)
+  for (const [n, t] of Object.entries({ 'counters.yaml': readFileSync('rules/counters.yaml', 'utf8'), ...files })) writeFileSync(join(d, n), t)
   return d
 }
 

@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { celContext } from '../../src/decision/combine.js'
-import { FEATURES, toSlots } from '../../src/features/catalog.js'
 import { compileAst } from '../../src/rules/compile.js'
 import { parseList } from '../../src/rules/lists.js'
 import { compileCondition, loadRuleSet, ruleEnvironment } from '../../src/rules/ruleset.js'
 import { Rng } from '../../src/sim/random.js'
 
 const r = new Rng(11)
+const catalog = loadRuleSet('rules').catalog
+const FEATURES = catalog.features
+const toSlots = (flat: Record<string, unknown>) => catalog.toSlots(flat)
 const nums = FEATURES.filter((f) => f.type === 'number').map((f) => f.name)
 const bools = FEATURES.filter((f) => f.type === 'bool').map((f) => f.name)
 const strs = FEATURES.filter((f) => f.type === 'string').map((f) => f.name)
 const words = ['qq.com', 'gmail.com', 'ios', 'android', 'CN', '']
 const lists = new Map([['t_domains', parseList('t_domains', 'qq.com\n').list!], ['t_ips', parseList('t_ips', '10.0.0.0/8\n').list!]])
-const env = ruleEnvironment(lists)
+const env = ruleEnvironment(lists, catalog)
 
 function expr(depth: number): string {
   const leaf = () =>
@@ -70,15 +72,15 @@ describe('rule compiler', () => {
     for (let i = 0; i < 400; i++) {
       const e = expr(3)
       // As at load: a rule cel-js's type probe refuses (e.g. int * double) never runs.
-      if (compileCondition(e, env, lists).error !== undefined) {
+      if (compileCondition(e, catalog, lists, env).error !== undefined) {
         refused++
         continue
       }
       const parsed = env.parse(e) as unknown as ((c: unknown) => unknown) & { ast: unknown }
-      const fn = compileAst(parsed.ast, (n) => lists.get(n))
+      const fn = compileAst(parsed.ast, (n) => lists.get(n), catalog)
       expect(fn, e).not.toBeNull()
       for (const flat of ctxs) {
-        const want = hit(() => parsed(celContext(flat)))
+        const want = hit(() => parsed(celContext(flat, catalog)))
         const got = hit(() => fn!(toSlots(flat)))
         if (want !== got) throw new Error(`disagree on ${e} with ${JSON.stringify(flat)}: cel-js ${want}, compiled ${got}`)
         compared++
@@ -89,7 +91,7 @@ describe('rule compiler', () => {
   })
 
   it('reads presence with has() and absent values by type', () => {
-    const fn = (e: string) => compileAst((env.parse(e) as unknown as { ast: unknown }).ast, () => undefined)!
+    const fn = (e: string) => compileAst((env.parse(e) as unknown as { ast: unknown }).ast, () => undefined, catalog)!
     expect(fn('has(device.accounts_24h)')(toSlots({}))).toBe(false)
     expect(fn('has(device.accounts_24h)')(toSlots({ 'device.accounts_24h': 0 }))).toBe(true)
     expect(fn('!device.headless')(toSlots({}))).toBe(true)
@@ -98,6 +100,6 @@ describe('rule compiler', () => {
 
   it('leaves unsupported constructs to cel-js', () => {
     const parsed = env.parse('ip.asn % 2 == 0') as unknown as { ast: unknown }
-    expect(compileAst(parsed.ast, () => undefined)).toBeNull()
+    expect(compileAst(parsed.ast, () => undefined, catalog)).toBeNull()
   })
 })

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -7,7 +7,8 @@ import { loadRuleSet, RuleLoadError, type RuleError } from '../../src/rules/rule
 
 function dirWith(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'bouncer-rules-'))
-  for (const [name, text] of Object.entries(files)) {
+  // the shipped counters unless the test brings its own
+  for (const [name, text] of Object.entries({ 'counters.yaml': readFileSync('rules/counters.yaml', 'utf8'), ...files })) {
     mkdirSync(join(d, name, '..'), { recursive: true })
     writeFileSync(join(d, name), text)
   }
