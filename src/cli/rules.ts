@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_THRESHOLDS } from '../decision/scorer.js'
 import { CardSchema } from '../model/card.js'
+import { checkFeatures } from '../model/model.js'
+import { COUNTERS_FILE } from '../velocity/counters.js'
 import { runCases } from '../rules/cases.js'
 import { loadRuleSet, RuleLoadError, formatRuleError, type RuleSet } from '../rules/ruleset.js'
 import { readFileSync } from 'node:fs'
@@ -27,11 +29,28 @@ function load(): RuleSet {
 }
 
 const set = load()
+const modelDir = process.env.MODEL_DIR ?? 'models/risk-gbt'
+const card = existsSync(join(modelDir, 'card.json')) ? CardSchema.safeParse(JSON.parse(readFileSync(join(modelDir, 'card.json'), 'utf8'))) : undefined
 if (command === 'check') {
   const shadow = set.rules.filter((r) => r.mode === 'shadow').length
-  console.log(`ok: ${set.rules.length} rules (${shadow} shadow) in ${dir}, version ${set.version}`)
+  const features = set.counters.reduce((n, c) => n + c.windows.length, 0)
+  // The model in force must find every feature it reads in these counters, or the service would refuse them.
+  if (card?.success) {
+    const bad = checkFeatures(card.data, set.catalog)
+    if (bad) {
+      console.error(`${join(dir, COUNTERS_FILE)}:1:1 model ${card.data.id}@${card.data.version} (${modelDir}): ${bad}`)
+      process.exit(1)
+    }
+  }
+  console.log(`ok: ${set.rules.length} rules (${shadow} shadow) and ${set.counters.length} counters (${features} features) in ${dir}, version ${set.version}`)
   for (const r of set.rules.filter((x) => !x.compiled)) {
     console.log(`note: ${join(dir, r.file)}:${r.line} [${r.id}] uses a construct the rule compiler leaves to the slower CEL interpreter`)
+  }
+  // A counter nothing reads still costs Redis memory and time on every event.
+  const read = new Set([...set.rules.map((r) => r.when), ...(card?.success ? card.data.features : [])].join(' ').match(/[a-z_]+\.[a-z0-9_]+/g) ?? [])
+  for (const c of set.counters) {
+    if (c.name.startsWith('site.')) continue // the site failure ratio reads these
+    if (!c.windows.some((w) => read.has(`${c.name}_${w}`))) console.log(`note: ${c.at} counter \`${c.name}\` is read by no rule and not by the model`)
   }
   process.exit(0)
 }
@@ -40,8 +59,6 @@ if (command !== 'test') {
   process.exit(2)
 }
 
-const modelDir = process.env.MODEL_DIR ?? 'models/risk-gbt'
-const card = existsSync(join(modelDir, 'card.json')) ? CardSchema.safeParse(JSON.parse(readFileSync(join(modelDir, 'card.json'), 'utf8'))) : undefined
 const thresholds = card?.success ? card.data.thresholds : DEFAULT_THRESHOLDS
 const report = runCases(dir, set, thresholds)
 for (const r of report.results) {

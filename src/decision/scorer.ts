@@ -94,10 +94,18 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * What Bouncer remembers of an account's registration, under the account's hash tag for 90 days: when,
+ * the score, decision and reason codes, and the device and network it came from (hashed), which link a
+ * later claim to the farm that made the account.
+ */
 interface AccountMemo {
   t: number
   s?: number
   d?: string
+  r?: string[]
+  dv?: string
+  px?: string
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -182,6 +190,10 @@ export class Scorer {
       const created = memo?.t ?? (req.account_created_at !== undefined ? Date.parse(req.account_created_at) : undefined)
       if (created !== undefined) features['account.age_s'] = Math.max(0, Math.round((now - created) / 1000))
       if (memo?.s !== undefined) features['account.reg_score'] = memo.s
+      if (memo?.d !== undefined) features['account.reg_flagged'] = memo.d !== 'allow'
+      if (memo?.r !== undefined) features['account.reg_reasons'] = memo.r.join(',')
+      if (memo?.dv !== undefined && identity.device !== undefined) features['account.reg_same_device'] = memo.dv === identity.device
+      if (memo?.px !== undefined && identity.ip_prefix !== undefined) features['account.reg_same_prefix'] = memo.px === identity.ip_prefix
     }
 
     let probability: number | null = null
@@ -241,7 +253,10 @@ export class Scorer {
         idempotencyKey: idemKey,
         idempotencyTtlMs: this.d.idempotencyTtlMs,
         response: JSON.stringify({ ...response, features: undefined }),
-        account: req.event === 'registration' ? { key: accountKey, value: JSON.stringify({ t: memo?.t ?? now, s: c.score, d: c.decision }), ttlMs: ACCOUNT_TTL_MS } : undefined,
+        account:
+          req.event === 'registration'
+            ? { key: accountKey, value: JSON.stringify({ t: memo?.t ?? now, s: c.score, d: c.decision, r: c.reasons.slice(0, 8).map((x) => x.code), dv: identity.device, px: identity.ip_prefix } satisfies AccountMemo), ttlMs: ACCOUNT_TTL_MS }
+            : undefined,
       })
       if (this.d.mode === 'replay') await finalize
       else finalize.catch((err) => this.d.onError?.('finalize', err))

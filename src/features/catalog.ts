@@ -70,6 +70,10 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['account.known', 'bool', 'Bouncer scored this account’s registration', CLAIM],
   ['account.age_s', 'number', 'seconds since the account registered (remembered, else account_created_at)', CLAIM],
   ['account.reg_score', 'number', 'the score Bouncer gave this account’s registration', CLAIM],
+  ['account.reg_flagged', 'bool', 'Bouncer did not allow this account’s registration (challenge, review or deny)', CLAIM],
+  ['account.reg_reasons', 'string', 'reason codes of the registration, comma-separated (account.reg_reasons.contains(\'DEVICE_FARM\'))', CLAIM],
+  ['account.reg_same_device', 'bool', 'this event comes from the device that registered the account', CLAIM],
+  ['account.reg_same_prefix', 'bool', 'this event comes from the /24 or /64 that registered the account', CLAIM],
   ['model.score', 'number', 'the model’s fraud probability, 0–1', ALL],
 ]
 
@@ -105,7 +109,7 @@ export class Catalog {
 }
 
 /** Features computed after the counters are read: a counter's `where` filter cannot use them. */
-const AFTER_VELOCITY = new Set(['model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score'])
+const AFTER_VELOCITY = new Set(['model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score', 'account.reg_flagged', 'account.reg_reasons', 'account.reg_same_device', 'account.reg_same_prefix'])
 
 /** Only the request features: what a counter's `where` filter may read (it runs before any counter). */
 export const REQUEST_CATALOG = new Catalog(

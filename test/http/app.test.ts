@@ -93,6 +93,23 @@ describe.each([
     expect(c.features['account.age_s']).toBeGreaterThanOrEqual(0)
   })
 
+  it('links a claim to the device, network and verdict of the account’s registration', async () => {
+    const account_id = uniq('u')
+    const device = { id: uniq('farm-dev'), platform: 'android' }
+    // a farm-looking registration: automation client from a hosting network
+    const reg = (await score(app, registration({ account_id, device, ip: '47.74.1.9', user_agent: 'python-requests/2.31' }))).json()
+    expect(reg.decision).not.toBe('allow')
+    await new Promise((r) => setTimeout(r, 50))
+    const same = (await score(app, claim({ account_id, device, ip: '47.74.1.77' }), '?explain=1')).json()
+    expect(same.features['account.reg_flagged']).toBe(true)
+    expect(same.features['account.reg_same_device']).toBe(true)
+    expect(same.features['account.reg_same_prefix']).toBe(true)
+    expect(same.features['account.reg_reasons']).toBe(reg.reasons.slice(0, 8).map((r: { code: string }) => r.code).join(','))
+    const other = (await score(app, claim({ account_id, device: { id: uniq('dev'), platform: 'ios' }, ip: '36.112.24.10' }), '?explain=1')).json()
+    expect(other.features['account.reg_same_device']).toBe(false)
+    expect(other.features['account.reg_same_prefix']).toBe(false)
+  })
+
   it('keeps raw identifiers out of every store key', async () => {
     const raw = { account_id: uniq('raw-account'), email: 'Raw.Person+x@gmail.com', phone: '+8613712345678', ip: '192.0.2.123', device: { id: uniq('raw-device') } }
     await score(app, registration(raw))
