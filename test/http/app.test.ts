@@ -95,7 +95,7 @@ describe.each([
 
   it('links a claim to the device, network and verdict of the account’s registration', async () => {
     const account_id = uniq('u')
-    const device = { id: uniq('farm-dev'), platform: 'android' }
+    const device = { id: uniq('farm-dev'), platform: 'android' as const }
     // a farm-looking registration: automation client from a hosting network
     const reg = (await score(app, registration({ account_id, device, ip: '47.74.1.9', user_agent: 'python-requests/2.31' }))).json()
     expect(reg.decision).not.toBe('allow')
