@@ -72,6 +72,16 @@ describe.each([
     expect(next.features['device.registrations_24h']).toBe(2)
   })
 
+  it('counts 1,000 concurrent requests on one device exactly', async () => {
+    const device = { id: uniq('dev'), platform: 'android' as const }
+    const answers = await Promise.all(Array.from({ length: 1000 }, () => score(app, login({ device }), '?explain=1')))
+    expect(answers.every((r) => r.statusCode === 200)).toBe(true)
+    const seen = answers.map((r) => r.json().features['device.accounts_1h'] as number)
+    // each request saw its own count: 1..1000, none lost, none twice
+    expect(new Set(seen).size).toBe(1000)
+    expect(Math.max(...seen)).toBe(1000)
+  })
+
   it('counts velocity across events, including the current one', async () => {
     const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`
     const account = uniq('victim')
