@@ -66,7 +66,8 @@ do {
   const [next, batch] = await admin.scan(cursor, 'COUNT', 1000)
   cursor = next
   for (const k of batch) {
-    const kind = k.split(':')[2]!.replace(/_\d.*/, '')
+    // the counter's name after the hash tag (`...}:ip.registrations:1h`), else the tag's entity (`idem`)
+    const kind = /\}:([^:]+)/.exec(k)?.[1] ?? /\{([^:}]+)/.exec(k)?.[1] ?? k
     kinds[kind] = (kinds[kind] ?? 0) + 1
   }
   if (sampled < 20_000) {

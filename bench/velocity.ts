@@ -128,7 +128,7 @@ await redis.stop()
 const m = machine()
 console.log(`${m.cpus}x ${m.cpu}, node ${m.node}; ${rate} events/s for ${seconds}s; ${opsPerEvent.toFixed(1)} counter ops per event (${countOpsPerEvent.toFixed(1)} counts)`)
 const tags = events.reduce((s, e) => s + new Set(e.ops.map((o) => hashTag(o.key))).size, 0) / events.length
-console.log(`bouncer, single node               p50 ${ours.p50} ms  p99 ${ours.p99} ms  max ${ours.max} ms  errors ${ours.errors}  round trips per event ${roundTrips.toFixed(2)}  commands per event ${oursCalls.toFixed(2)} (claim + ${tags.toFixed(1)} entity scripts, then the write-back)`)
+console.log(`bouncer, single node               p50 ${ours.p50} ms  p99 ${ours.p99} ms  max ${ours.max} ms  errors ${ours.errors}  round trips per event ${roundTrips.toFixed(2)}  commands per event ${oursCalls.toFixed(2)} (one script before the decision, the write-back after it; a cluster sends the claim + ${tags.toFixed(1)} entity scripts)`)
 console.log(`bouncer, 3-master cluster          p50 ${onCluster.p50} ms  p99 ${onCluster.p99} ms  max ${onCluster.max} ms  errors ${onCluster.errors}`)
 console.log(`rate-limiter-flexible (count only)  p50 ${theirs.p50} ms  p99 ${theirs.p99} ms  max ${theirs.max} ms  errors ${theirs.errors}  commands sent per event ${theirCalls.toFixed(2)}`)
 console.log(`written to ${writeResult('velocity', { rate, seconds, ops_per_event: opsPerEvent, bouncer: { ...ours, round_trips_per_event: roundTrips, redis_commands_per_event: oursCalls, entity_scripts_per_event: tags }, bouncer_cluster: onCluster, rate_limiter_flexible: { ...theirs, redis_commands_per_event: theirCalls } })}`)
