@@ -138,17 +138,24 @@ export class MemoryStore implements VelocityStore {
           let n = 0
           if (e) for (const t of e.value.values()) if (t > now - w) n++
           if (e?.approx && n >= op.cap) {
+            // As counters.lua: the oldest slice counts in proportion to its overlap with the window.
             const slice = w / HLL_SLICES
-            const from = Math.floor((now - w + 1) / slice)
+            const start = now - w + 1
+            const from = Math.floor(start / slice)
             const to = Math.floor(now / slice)
-            const live: Hll[] = []
+            const inner: Hll[] = []
+            let oldest: Hll | undefined
             for (const [k, h] of e.approx) {
               const [kw, ks] = k.split(':').map(Number) as [number, number]
               if (kw !== w) continue
               if (ks < from) e.approx.delete(k)
-              else if (ks <= to) live.push(h)
+              else if (ks === from) oldest = h
+              else if (ks <= to) inner.push(h)
             }
-            n = Math.max(n, Hll.count(live))
+            const innerCount = Hll.count(inner)
+            const all = oldest ? Hll.count([oldest, ...inner]) : innerCount
+            const share = ((from + 1) * slice - start) / slice
+            n = Math.max(n, Math.floor(innerCount + share * Math.max(0, all - innerCount) + 0.5))
           }
           values.push(n)
         }

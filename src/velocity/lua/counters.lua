@@ -133,10 +133,18 @@ for i = 1, opCount do
       if exact >= cap then
         if approxOn == nil then approxOn = redis.call('EXISTS', approx) == 1 end
         if approxOn then
+          -- The oldest slice is only partly inside the window: count the members only it holds in
+          -- proportion to its overlap (arrivals assumed even within a slice), the newer slices in full.
           local slice = wins[w] / HLL_SLICES
-          local hks = {}
-          for s = math.floor((now - wins[w] + 1) / slice), math.floor(now / slice) do hks[#hks + 1] = hll_key(key, wins[w], s) end
-          local est = redis.call('PFCOUNT', unpack(hks))
+          local start = now - wins[w] + 1
+          local from = math.floor(start / slice)
+          local inner = {}
+          for s = from + 1, math.floor(now / slice) do inner[#inner + 1] = hll_key(key, wins[w], s) end
+          local all = redis.call('PFCOUNT', hll_key(key, wins[w], from), unpack(inner))
+          local innerCount = 0
+          if #inner > 0 then innerCount = redis.call('PFCOUNT', unpack(inner)) end
+          local share = ((from + 1) * slice - start) / slice
+          local est = math.floor(innerCount + share * math.max(0, all - innerCount) + 0.5)
           if est > exact then exact = est end
         end
       end
