@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from '../src/cli/args.js'
 import { machine, writeResult } from '../bench/machine.js'
+import { Client } from '../bench/http-client.js'
 import { percentiles } from '../bench/open-loop.js'
 import { writeCorpora } from './corpus.js'
 import { loadScenario, schedule, type Scenario } from './scenario.js'
@@ -18,6 +19,8 @@ export interface RunResult {
   failed_checks: number
   error_rate: number
   latency_ms: ReturnType<typeof percentiles> & { p95: number }
+  /** per stage of the scenario: its target rate and what it got */
+  stages: { stage: number; rate: number; requests: number; errors: number; latency_ms: ReturnType<typeof percentiles> }[]
   thresholds_ok: boolean
   failures: string[]
 }
@@ -38,6 +41,8 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
   const inflight: Promise<void>[] = []
   let k = 0
   const runTag = Date.now().toString(36)
+  const client = new Client(opts.url, { authorization: `Bearer ${opts.key}` })
+  const failed = new Uint8Array(plan.length)
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now()
@@ -49,28 +54,44 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
         const body = JSON.parse(pool[i % pool.length]!) as { event_id: string }
         body.event_id = `${body.event_id}-${runTag}-${i}`
         inflight.push(
-          fetch(`${opts.url}/v1/score`, { method: 'POST', headers: { authorization: `Bearer ${opts.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-            .then(async (res) => {
-              const j = (await res.json()) as { decision?: string; score?: number; rules?: { version?: string } }
+          client
+            .post('/v1/score', JSON.stringify(body))
+            .then((res) => {
               lat[i] = performance.now() - due
-              if (res.status >= 500 || res.status === 429) errors++
+              if (res.status >= 500 || res.status === 429) {
+                errors++
+                failed[i] = 1
+              }
+              let j: { decision?: string; score?: number; rules?: { version?: string } } = {}
+              try {
+                j = JSON.parse(res.body) as typeof j
+              } catch {
+                // not JSON: fails the shape check below
+              }
               // the response shape a storefront relies on
               if (res.status !== 200 || !DECISIONS.has(j.decision ?? '') || typeof j.score !== 'number' || typeof j.rules?.version !== 'string') failedChecks++
             })
             .catch(() => {
               lat[i] = performance.now() - due
               errors++
+              failed[i] = 1
               failedChecks++
             }),
         )
       }
-      if (k < plan.length) setImmediate(tick)
-      else resolve()
+      if (k >= plan.length) return resolve()
+      // sleep until the next request is due rather than spin (the sender shares the machine; see openLoop)
+      setTimeout(tick, Math.max(0, t0 + plan[k]!.at * 1000 - performance.now() - 0.5))
     }
     tick()
   })
   await Promise.all(inflight)
+  client.close()
   const p = percentiles(lat)
+  const stages = s.stages.map((st, stage) => {
+    const idx = plan.flatMap((x, i) => (x.stage === stage ? [i] : []))
+    return { stage, rate: st.rate * (opts.scale ?? 1), requests: idx.length, errors: idx.reduce((n, i) => n + failed[i]!, 0), latency_ms: percentiles(idx.map((i) => lat[i]!)) }
+  })
   const sorted = Array.from(lat).sort((x, y) => x - y)
   const p95 = Math.round(sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)]! * 1000) / 1000
   const errorRate = plan.length ? errors / plan.length : 0
@@ -79,7 +100,7 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
   if (p.p99 > s.thresholds.p99_ms) failures.push(`p99 ${p.p99} ms > ${s.thresholds.p99_ms} ms`)
   if (errorRate > s.thresholds.error_rate) failures.push(`error rate ${errorRate} > ${s.thresholds.error_rate}`)
   if (failedChecks > 0) failures.push(`${failedChecks} responses failed the shape checks`)
-  return { scenario: s.name, requests: plan.length, errors, failed_checks: failedChecks, error_rate: errorRate, latency_ms: { ...p, p95 }, thresholds_ok: failures.length === 0, failures }
+  return { scenario: s.name, requests: plan.length, errors, failed_checks: failedChecks, error_rate: errorRate, latency_ms: { ...p, p95 }, stages, thresholds_ok: failures.length === 0, failures }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -89,6 +110,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const m = machine()
   console.log(`${m.cpus}x ${m.cpu}, node ${m.node}; scenario ${r.scenario}: ${r.requests} requests, ${r.errors} errors, ${r.failed_checks} failed checks`)
   console.log(`latency ms: p50 ${r.latency_ms.p50}  p90 ${r.latency_ms.p90}  p95 ${r.latency_ms.p95}  p99 ${r.latency_ms.p99}  p99.9 ${r.latency_ms.p99_9}  max ${r.latency_ms.max}`)
+  for (const st of r.stages) console.log(`  stage ${st.stage} (${st.rate}/s): ${st.requests} requests, ${st.errors} errors, p50 ${st.latency_ms.p50}  p99 ${st.latency_ms.p99}  max ${st.latency_ms.max}`)
   console.log(r.thresholds_ok ? 'thresholds: ok' : `thresholds FAILED: ${r.failures.join('; ')}`)
   console.log(`written to ${writeResult(`loadtest-${r.scenario}`, { ...r })}`)
   process.exit(r.thresholds_ok ? 0 : 1)

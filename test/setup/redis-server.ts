@@ -8,6 +8,7 @@ import { join } from 'node:path'
 export interface RedisProcess {
   url: string
   port: number
+  pid: number
   stop(): Promise<void>
 }
 
@@ -53,6 +54,7 @@ export async function startRedis(port?: number, extra: string[] = []): Promise<R
   return {
     url: `redis://127.0.0.1:${p}`,
     port: p,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r))

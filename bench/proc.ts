@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+/** CPU seconds a process has used so far (user + system), from /proc; undefined where /proc is absent. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU used by each process during `fn`, in cores (CPU seconds per wall second). */
+export async function measureCpu<T>(pids: Record<string, number>, fn: () => Promise<T>): Promise<{ result: T; cpu: Record<string, number | null>; seconds: number }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]))
+  const self0 = process.cpuUsage()
+  const t0 = performance.now()
+  const result = await fn()
+  const seconds = (performance.now() - t0) / 1000
+  const self = process.cpuUsage(self0)
+  const cpu: Record<string, number | null> = {}
+  for (const [k, pid] of Object.entries(pids)) {
+    const a = before[k]
+    const b = cpuSeconds(pid)
+    cpu[k] = a === undefined || b === undefined ? null : Math.round(((b - a) / seconds) * 100) / 100
+  }
+  cpu.generator = Math.round(((self.user + self.system) / 1e6 / seconds) * 100) / 100
+  return { result, cpu, seconds }
+}
+
+export interface Served {
+  proc: ChildProcess
+  url: string
+  stop(): Promise<void>
+}
+
+/** Start `node --import tsx <entry>` with `env`, wait until GET /readyz answers 200. */
+export async function serve(entry: string, port: number, env: Record<string, string>): Promise<Served> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`${entry} exited: ${stderr}`)
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break
+    } catch {
+      // not listening yet
+    }
+    if (i > 150) throw new Error(`${entry} not ready after 30 s: ${stderr}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    proc,
+    url,
+    async stop() {
+      if (proc.exitCode !== null) return
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 12_000))])
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+    },
+  }
+}

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { startRedis } from '../test/setup/redis-server.js'
+import { Client } from './http-client.js'
+import { openLoop } from './open-loop.js'
+
+/**
+ * Profile the service under load: run src/server.ts with --cpu-prof against a real redis-server, send the
+ * load corpus at a fixed rate, then print the functions with the most self time (and the .cpuprofile path,
+ * which Chrome DevTools or speedscope open).
+ *   npm run bench:profile -- [RATE] [SECONDS]
+ */
+const rate = Number(process.argv[2] ?? 1000)
+const seconds = Number(process.argv[3] ?? 10)
+const dir = '.tmp/profile'
+rmSync(dir, { recursive: true, force: true })
+mkdirSync(dir, { recursive: true })
+const redis = await startRedis()
+const KEY = 'bench-key-0123456789abcdef'
+const port = 3979
+const proc = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'src/server.ts'], {
+  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...(process.env.STORE === 'memory' ? {} : { REDIS_URL: redis.url }), API_KEYS: KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', RULES_WATCH: 'false' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
+const url = `http://127.0.0.1:${port}`
+for (let i = 0; i < 150; i++) {
+  try {
+    if ((await fetch(`${url}/readyz`)).ok) break
+  } catch {
+    // not yet
+  }
+  await new Promise((r) => setTimeout(r, 200))
+}
+const corpus = readFileSync('loadtest/corpus/mixed.ndjson', 'utf8').split('\n').filter(Boolean)
+const client = new Client(url, { authorization: `Bearer ${KEY}` })
+const tag = Date.now().toString(36)
+const r = await openLoop(rate, seconds, (k) => client.post('/v1/score', corpus[k % corpus.length]!.replace(/"event_id":"([^"]*)"/, `"event_id":"$1-${tag}-${k}"`)))
+console.log(`${r.requests} requests, ${r.errors} errors`)
+client.close()
+await new Promise<void>((resolve) => {
+  proc.once('exit', () => resolve())
+  proc.kill('SIGINT')
+})
+await redis.stop()
+
+interface Node {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
+if (!file) throw new Error('no profile written')
+const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+const byId = new Map(prof.nodes.map((n) => [n.id, n]))
+const self = new Map<string, number>()
+let total = 0
+prof.samples.forEach((id, i) => {
+  const n = byId.get(id)!
+  const dt = prof.timeDeltas[i] ?? 0
+  total += dt
+  const f = n.callFrame
+  const where = f.url.replace(/^.*\/(node_modules\/)?/, (m) => (m.includes('node_modules') ? 'node_modules/' : '')).replace(/^file:\/\//, '')
+  const key = `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`
+  self.set(key, (self.get(key) ?? 0) + dt)
+})
+const top = [...self.entries()].sort((p, q) => q[1] - p[1]).slice(0, 30)
+console.log(`profile ${join(dir, file)}: ${(total / 1e6).toFixed(1)} s sampled`)
+console.log('self time:')
+for (const [k, v] of top) console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+
+// Inclusive time: each function counted once per sample whose stack contains it.
+const parent = new Map<number, number>()
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+const incl = new Map<string, number>()
+prof.samples.forEach((id, i) => {
+  const dt = prof.timeDeltas[i] ?? 0
+  const seen = new Set<string>()
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const f = byId.get(cur)!.callFrame
+    const k = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-1)[0]}`
+    if (!seen.has(k)) {
+      seen.add(k)
+      incl.set(k, (incl.get(k) ?? 0) + dt)
+    }
+  }
+})
+console.log('inclusive time:')
+for (const [k, v] of [...incl.entries()].sort((p, q) => q[1] - p[1]).slice(0, 45)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)

@@ -1,0 +1,164 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import autocannon from 'autocannon'
+import { parseArgs } from '../src/cli/args.js'
+import { writeCorpora } from '../loadtest/corpus.js'
+import { runScenario } from '../loadtest/run.js'
+import { loadScenario } from '../loadtest/scenario.js'
+import { startRedis } from '../test/setup/redis-server.js'
+import { Client } from './http-client.js'
+import { machine, writeResult } from './machine.js'
+import { openLoop, percentiles } from './open-loop.js'
+import { measureCpu, serve } from './proc.js'
+
+/**
+ * The service benchmark: starts a redis-server and each target as its own process, drives them from this
+ * one, same corpus, same machine, one run:
+ *   echo     bare Fastify JSON echo (the ceiling of the HTTP layer)
+ *   naive    scoring written the straightforward way (bench/servers/naive.ts)
+ *   bouncer  the service (src/server.ts, REDIS_URL, decision log on)
+ * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
+ * request's scheduled time), with the CPU each process used. Then the `rush` scenario against Bouncer.
+ *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--targets echo,naive,bouncer] [--rush-scale 1] [--workers N]
+ * Writes bench/results/service.{json,md,html} and docs/performance.svg.
+ */
+const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', workers: 'number', 'no-rush': 'boolean' })
+const seconds = (a.seconds as number | undefined) ?? 15
+const rate = (a.rate as number | undefined) ?? 2000
+const connections = (a.connections as number | undefined) ?? 32
+const targets = ((a.targets as string | undefined) ?? 'echo,naive,bouncer').split(',')
+const rushScale = (a['rush-scale'] as number | undefined) ?? 1
+const workers = (a.workers as number | undefined) ?? 1
+const KEY = 'bench-key-0123456789abcdef'
+
+if (!existsSync('loadtest/corpus/mixed.ndjson')) writeCorpora('loadtest/corpus')
+const corpus = readFileSync('loadtest/corpus/mixed.ndjson', 'utf8').split('\n').filter(Boolean)
+let seq = 0
+const runTag = Date.now().toString(36)
+/** The next corpus body with a fresh event_id: every request is a new event. */
+function nextBody(): string {
+  const i = seq++
+  const line = corpus[i % corpus.length]!
+  return line.replace(/"event_id":"([^"]*)"/, `"event_id":"$1-${runTag}-${i}"`)
+}
+
+const redis = await startRedis()
+const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = {
+  echo: { entry: 'bench/servers/echo.ts', env: {} },
+  naive: { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url } },
+  bouncer: { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: String(workers) } },
+}
+
+interface TargetResult {
+  target: string
+  throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null> }
+  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; latency_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
+}
+
+const results: TargetResult[] = []
+let port = 3990
+for (const name of targets) {
+  const t = ENTRIES[name]
+  if (!t) throw new Error(`unknown target ${name}; one of ${Object.keys(ENTRIES).join(', ')}`)
+  const served = await serve(t.entry, port++, t.env)
+  const pids = { [name]: served.proc.pid!, redis: redis.pid }
+  const client = new Client(served.url, { authorization: `Bearer ${KEY}` })
+  const post = async () => {
+    const r = await client.post('/v1/score', nextBody())
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`)
+  }
+  // warm-up: JIT, caches, connection pool
+  await openLoop(500, 3, post)
+
+  const tp = await measureCpu(pids, () =>
+    autocannon({
+      url: served.url,
+      connections,
+      duration: seconds,
+      requests: [{ method: 'POST', path: '/v1/score', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: nextBody() }) }],
+    }),
+  )
+  const r = tp.result
+  const throughput = {
+    rps: Math.round(r.requests.total / (r.duration || seconds)),
+    latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p99_9: r.latency.p99_9, max: r.latency.max },
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    cpu: tp.cpu,
+  }
+  await new Promise((res) => setTimeout(res, 1000))
+
+  let non2xx = 0
+  const fr = await measureCpu(pids, () =>
+    openLoop(rate, seconds, async () => {
+      const res = await client.post('/v1/score', nextBody())
+      if (res.status !== 200) non2xx++
+    }),
+  )
+  const fixed = { rate, requests: fr.result.requests, errors: fr.result.errors, non2xx, latency_ms: percentiles(fr.result.latencies), cpu: fr.cpu }
+  client.close()
+  await served.stop()
+  results.push({ target: name, throughput, fixed_rate: fixed })
+  console.log(`${name}: ${throughput.rps} req/s (closed loop, ${connections} connections), at ${rate}/s p50 ${fixed.latency_ms.p50} p99 ${fixed.latency_ms.p99} p99.9 ${fixed.latency_ms.p99_9} ms, errors ${fixed.errors + fixed.non2xx}`)
+}
+
+let rush: Awaited<ReturnType<typeof runScenario>> | undefined
+let rushCpu: Record<string, number | null> | undefined
+if (targets.includes('bouncer') && !a['no-rush']) {
+  const t = ENTRIES.bouncer!
+  const served = await serve(t.entry, port, t.env)
+  await openLoop(500, 3, async () => void (await new Client(served.url, { authorization: `Bearer ${KEY}` }).post('/v1/score', nextBody())))
+  const m = await measureCpu({ bouncer: served.proc.pid!, redis: redis.pid }, () => runScenario(loadScenario('loadtest/scenarios/rush.json'), { url: served.url, key: KEY, scale: rushScale }))
+  rush = m.result
+  rushCpu = m.cpu
+  await served.stop()
+}
+await redis.stop()
+
+const echo = results.find((r) => r.target === 'echo')
+const bouncer = results.find((r) => r.target === 'bouncer')
+const ratio = echo && bouncer ? Math.round((bouncer.throughput.rps / echo.throughput.rps) * 1000) / 1000 : null
+const peak = rush?.stages.reduce((p, s) => (s.rate > p.rate ? s : p), rush.stages[0]!)
+
+const m = machine()
+const cpuCell = (c: Record<string, number | null>) => Object.entries(c).map(([k, v]) => `${k} ${v ?? '?'}`).join(', ')
+const table = [
+  `Machine: ${m.cpus}× ${m.cpu}, ${m.memory_gb} GiB, Node ${m.node}; the generator, Redis and the target share the machine. ${new Date().toISOString().slice(0, 10)}, \`npm run bench:service -- --seconds ${seconds} --rate ${rate}\`${workers > 1 ? ` --workers ${workers}` : ''}.`,
+  '',
+  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | errors | CPU at ${rate}/s (cores) |`,
+  '|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${cpuCell(r.fixed_rate.cpu)} |`),
+  ...(rush && peak
+    ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks; at the peak (${peak.rate}/s): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms; CPU ${cpuCell(rushCpu!)}.`]
+    : []),
+].join('\n')
+
+/** Percentile bars per target at the fixed rate, log scale: the chart for README and the HTML report. */
+function svg(): string {
+  const W = 720
+  const rowH = 34
+  const H = 60 + results.length * rowH * 4
+  const maxV = Math.max(...results.map((r) => r.fixed_rate.latency_ms.p99_9), 1)
+  const x = (v: number) => 150 + (Math.log10(Math.max(v, 0.05)) - Math.log10(0.05)) / (Math.log10(maxV * 2) - Math.log10(0.05)) * (W - 180)
+  const colors: Record<string, string> = { p50: '#4c78a8', p99: '#f58518', p99_9: '#e45756' }
+  let y = 40
+  const parts: string[] = [`<text x="10" y="20" font-size="14" font-family="sans-serif">Latency at ${rate} req/s (ms, log scale), ${m.cpus}× ${m.cpu}</text>`]
+  for (const r of results) {
+    parts.push(`<text x="10" y="${y + 14}" font-size="13" font-family="sans-serif" font-weight="bold">${r.target}</text>`)
+    for (const k of ['p50', 'p99', 'p99_9'] as const) {
+      const v = r.fixed_rate.latency_ms[k]
+      parts.push(`<text x="90" y="${y + 14}" font-size="11" font-family="sans-serif">${k.replace('_', '.')}</text><rect x="150" y="${y + 3}" width="${Math.max(1, x(v) - 150)}" height="14" fill="${colors[k]}"/><text x="${x(v) + 4}" y="${y + 14}" font-size="11" font-family="sans-serif">${v}</text>`)
+      y += 20
+    }
+    y += 14
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Math.max(H, y + 10)}" viewBox="0 0 ${W} ${Math.max(H, y + 10)}"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`
+}
+
+mkdirSync('bench/results', { recursive: true })
+mkdirSync('docs', { recursive: true })
+const json = writeResult('service', { seconds, rate, connections, workers, results, throughput_ratio_to_echo: ratio, rush: rush ? { ...rush, cpu: rushCpu, peak } : null })
+writeFileSync('bench/results/service.md', table + '\n')
+writeFileSync('docs/performance.svg', svg() + '\n')
+writeFileSync('bench/results/service.html', `<!doctype html><meta charset="utf-8"><title>Bouncer service benchmark</title><body style="font-family:sans-serif;max-width:900px;margin:2em auto"><h1>Service benchmark</h1><pre>${table.replace(/</g, '&lt;')}</pre>${svg()}</body>\n`)
+console.log(`\n${table}\n\nthroughput vs echo: ${ratio ?? 'n/a'}\nwritten to ${json}, bench/results/service.md, bench/results/service.html, docs/performance.svg`)
+process.exit(0)
