@@ -16,7 +16,25 @@ try {
   throw err
 }
 
-const log = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } })
+// The decision log is a line per request: written asynchronously in 4 KiB chunks rather than one write(2)
+// per line (that write was ~4% of the service's CPU under load), flushed every 250 ms and on shutdown.
+const logDest = pino.destination({ dest: 1, sync: false, minLength: 4096 })
+// Quiet periods still see their lines within a quarter second.
+setInterval(() => {
+  try {
+    logDest.flush()
+  } catch {
+    // not open yet
+  }
+}, 250).unref()
+const flushLog = () => {
+  try {
+    logDest.flushSync()
+  } catch {
+    // not open yet: nothing buffered
+  }
+}
+const log = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, logDest)
 
 let apiKeys = config.apiKeys
 let adminKeys = config.adminKeys
@@ -37,6 +55,7 @@ try {
   runtime = await createRuntime(config, log, { decisionLog: (line) => log.info({ decision: line }, 'decision') })
 } catch (err) {
   log.fatal({ err: String(err) }, 'cannot start: rules or model failed to load')
+  flushLog()
   process.exit(1)
 }
 
@@ -46,6 +65,7 @@ closeWithGrace({ delay: 10_000 }, async ({ err }) => {
   if (err) log.error({ err }, 'shutting down after error')
   await app.close()
   await runtime.close()
+  flushLog()
 })
 await app.listen({ port: config.port, host: config.host })
 log.info({ port: config.port, store: runtime.store.kind, rules: runtime.rules.current.version, model: runtime.models.current.version }, 'bouncer listening')

@@ -8,6 +8,9 @@ import { CardSchema, type Card } from './card.js'
 import { gbtContributions, type GbtModel } from './gbt.js'
 import { readGbtFromOnnx } from './onnx-export.js'
 
+/** Rows per onnxruntime run when many requests are in flight. */
+const MAX_BATCH = 64
+
 export class ModelLoadError extends Error {
   constructor(public readonly file: string, public readonly line: number, message: string) {
     super(`${file}:${line} ${message}`)
@@ -138,8 +141,46 @@ export class Model {
     return out[this.card.onnx.output]!.data as Float32Array
   }
 
-  async predict(vector: Float32Array): Promise<number> {
-    return (await this.predictBatch(vector, 1))[0]!
+  private queue: { vector: Float32Array; resolve: (p: number) => void; reject: (e: unknown) => void }[] = []
+  private flushScheduled = false
+
+  /**
+   * One event's probability. Calls made in the same turn of the event loop (concurrent requests) share
+   * one onnxruntime run: the fixed cost of a run (tensors, the native call) is most of a single event's
+   * 20–40 µs, and a tree ensemble scores a batch of 32 in about the time of 3 single rows (bench:model).
+   * A lone request waits for nothing but the end of the current turn.
+   */
+  predict(vector: Float32Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ vector, resolve, reject })
+      if (this.queue.length >= MAX_BATCH) this.flush()
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true
+        setImmediate(() => this.flush())
+      }
+    })
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    const batch = this.queue
+    if (batch.length === 0) return
+    this.queue = []
+    const width = this.card.features.length
+    let rows: Float32Array
+    if (batch.length === 1) rows = batch[0]!.vector
+    else {
+      rows = new Float32Array(batch.length * width)
+      for (let i = 0; i < batch.length; i++) rows.set(batch[i]!.vector, i * width)
+    }
+    this.predictBatch(rows, batch.length).then(
+      (out) => {
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(out[i]!)
+      },
+      (err: unknown) => {
+        for (const b of batch) b.reject(err)
+      },
+    )
   }
 
   /** Per-feature contributions to the logit, largest positive first. */

@@ -86,6 +86,14 @@ describe('shipped tree model', () => {
     for (let i = 0; i < n; i++) expect(Math.abs(onnx[i]! - predictGbt(trees, rows.subarray(i * f, (i + 1) * f)))).toBeLessThan(1e-5)
   })
 
+  it('gives each of many concurrent predictions what it would get alone (micro-batched runs)', async () => {
+    const r = new Rng(9)
+    const f = model.card.features.length
+    const vectors = Array.from({ length: 150 }, () => Float32Array.from({ length: f }, () => (r.chance(0.4) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(10)))))
+    const together = await Promise.all(vectors.map((v) => model.predict(v)))
+    for (let i = 0; i < vectors.length; i++) expect(together[i]).toBe((await model.predictBatch(vectors[i]!, 1))[0])
+  })
+
   it('explains a score by the trees’ path contributions, which sum to the logit', async () => {
     const shopper = { 'event.is_login': true, 'ip.version': 4, 'ua.present': true, 'ua.length': 120, 'device.present': true, 'behavior.present': true, 'behavior.fill_ms': 9000, 'behavior.keystrokes': 20, 'behavior.pointer_moves': 60 }
     const v = vectorize(model.card.features, { ...shopper, 'ua.automation': true, 'ip.login_failures_10m': 40, 'ip.accounts_tried_10m': 40, 'ip.prefix_login_failures_10m': 40 })
