@@ -15,7 +15,7 @@ import { measureCpu, serve } from './proc.js'
  * one, same corpus, same machine, one run:
  *   echo     bare Fastify JSON echo (the ceiling of the HTTP layer)
  *   naive    scoring written the straightforward way (bench/servers/naive.ts)
- *   bouncer  the service (src/server.ts, REDIS_URL, decision log on)
+ *   bouncer  the service (src/server.ts, REDIS_URL, decision log on); bouncer-memory without Redis
  * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
  * request's scheduled time), with the CPU each process used. Then the `rush` scenario against Bouncer.
  *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--targets echo,naive,bouncer] [--rush-scale 1] [--workers N]
@@ -46,6 +46,7 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
   echo: { entry: 'bench/servers/echo.ts', env: {} },
   naive: { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url } },
   bouncer: { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: String(workers) } },
+  'bouncer-memory': { entry: 'src/server.ts', env: { API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef' } },
 }
 
 interface TargetResult {

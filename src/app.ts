@@ -2,10 +2,10 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
-import type { z } from 'zod'
+import { z } from 'zod'
 import type { Config } from './config.js'
 import { ConflictError } from './decision/scorer.js'
-import { FeedbackRequest, ScoreRequest, toIssues } from './events/schemas.js'
+import { FeedbackRequest, ScoreRequest, ScoreResponse, toIssues } from './events/schemas.js'
 import { KeyRing } from './http/auth.js'
 import { errorHandler, sendError } from './http/errors.js'
 import { FeedbackLog } from './http/feedback-log.js'
@@ -91,7 +91,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return undefined
   }
 
-  app.post('/v1/score', async (req, reply) => {
+  // Serialised by a compiled schema (fast-json-stringify) instead of JSON.stringify: the shape is fixed.
+  const scoreResponseSchema = z.toJSONSchema(ScoreResponse, { target: 'draft-7', unrepresentable: 'any' })
+  app.post('/v1/score', { schema: { response: { 200: scoreResponseSchema } } }, async (req, reply) => {
     const event = parseBody(ScoreRequest, req.body, reply)
     if (event === undefined) return reply
     const q = req.query as Record<string, string | undefined>

@@ -35,6 +35,7 @@ export const EnvSchema = z.object({
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
   RULES_WATCH: z.enum(['true', 'false', '1', '0']).default('true'),
   DEGRADED_FLOOR: z.enum(['allow', 'challenge', 'review']).default('allow'),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1).describe('processes serving the port (node:cluster); needs REDIS_URL when above 1'),
 })
 
 export type Env = z.infer<typeof EnvSchema>
@@ -64,6 +65,7 @@ export interface Config {
   rulesWatch: boolean
   /** the least severe decision an event scored without velocity can get */
   degradedFloor: 'allow' | 'challenge' | 'review'
+  workers: number
 }
 
 export class ConfigError extends Error {
@@ -87,6 +89,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     )
   }
   const e = parsed.data
+  // In-memory counters live in one process: several workers would each count a share of the traffic.
+  if (e.WORKERS > 1 && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError([{ variable: 'WORKERS', message: 'more than one worker needs shared counters: set REDIS_URL or REDIS_CLUSTER_NODES' }])
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -108,5 +114,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     rulesWatch: e.RULES_WATCH === 'true' || e.RULES_WATCH === '1',
     degradedFloor: e.DEGRADED_FLOOR,
+    workers: e.WORKERS,
   }
 }

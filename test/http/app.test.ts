@@ -19,10 +19,12 @@ const score = (app: FastifyInstance, body: unknown, query = '') =>
   app.inject({ method: 'POST', url: `/v1/score${query}`, headers: { ...AUTH, 'content-type': 'application/json' }, payload: JSON.stringify(body) })
 
 // The same integration suite runs on the embedded store, a real redis-server and a real 3-master cluster.
+// The Redis budget is generous here: these tests are about results, and a 1,000-request burst in one process
+// on a shared machine can hold a reply past the production 25 ms (budget and degrading have their own tests).
 describe.each([
   ['memory', () => ({})],
-  ['redis', () => ({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '500' })],
-  ['redis cluster', () => ({ REDIS_CLUSTER_NODES: inject('redisClusterNodes'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '1000' })],
+  ['redis', () => ({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '3000' })],
+  ['redis cluster', () => ({ REDIS_CLUSTER_NODES: inject('redisClusterNodes'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '3000' })],
 ])('POST /v1/score (%s store)', (kind, env) => {
   let app: FastifyInstance
   let runtime: Runtime
@@ -76,6 +78,7 @@ describe.each([
     const device = { id: uniq('dev'), platform: 'android' as const }
     const answers = await Promise.all(Array.from({ length: 1000 }, () => score(app, login({ device }), '?explain=1')))
     expect(answers.every((r) => r.statusCode === 200)).toBe(true)
+    expect(answers.filter((r) => r.json().degraded.length > 0).map((r) => r.json().degraded)).toEqual([])
     const seen = answers.map((r) => r.json().features['device.accounts_1h'] as number)
     // each request saw its own count: 1..1000, none lost, none twice
     expect(new Set(seen).size).toBe(1000)

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { freePort } from '../setup/redis-server.js'
 
 /** `npm start` as a user runs it: no configuration at all. */
@@ -42,5 +42,46 @@ describe('server process', () => {
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
     expect(code).not.toBe(0)
     expect(stderr).toContain('config error: PORT')
+  })
+
+  it('runs WORKERS=2 processes on one port over shared Redis counters, and stops them all on SIGTERM', async () => {
+    const port = await freePort()
+    const key = 'workers-key-0123456789abcdef'
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', WORKERS: '2', REDIS_URL: inject('redisUrl'), REDIS_PREFIX: 'tworkers:', API_KEYS: key }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    try {
+      for (let i = 0; i < 150 && (stdout.match(/bouncer listening/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 100))
+      expect((stdout.match(/bouncer listening/g) ?? []).length).toBe(2)
+      const pids = new Set([...stdout.matchAll(/"pid":(\d+)[^\n]*bouncer listening/g)].map((m) => m[1]))
+      expect(pids.size).toBe(2)
+      // both workers count into the same Redis: a device seen 6 times reads 6 whichever worker answers
+      const device = { id: `wdev-${Date.now()}`, platform: 'ios' }
+      let last: { features: Record<string, number> } | undefined
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/score?explain=1`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', connection: 'close' },
+          body: JSON.stringify({ event_id: `w-${Date.now()}-${i}`, event: 'login', ip: '198.51.100.9', account_id: `a${i}`, outcome: 'success', device }),
+        })
+        expect(res.status).toBe(200)
+        last = (await res.json()) as { features: Record<string, number> }
+      }
+      expect(last!.features['device.accounts_1h']).toBe(6)
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    }
+  })
+
+  it('refuses WORKERS above 1 without shared counters', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, WORKERS: '2', REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+    expect(code).toBe(78)
+    expect(stderr).toContain('config error: WORKERS: more than one worker needs shared counters')
   })
 })

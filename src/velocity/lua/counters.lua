@@ -54,9 +54,11 @@ for i = 1, opCount do
     local meta = redis.call('HMGET', key, 's', 'o')
     local sum = tonumber(meta[1]) or 0
     local o = tonumber(meta[2])
+    local moved = false
     if o == nil then
       o = oldest
     elseif o < oldest then
+      moved = true
       if oldest - o >= width then
         -- everything counted is older than the window
         redis.call('DEL', key)
@@ -73,11 +75,12 @@ for i = 1, opCount do
       o = oldest
     end
     if add > 0 then
-      redis.call('HINCRBY', key, bucket, add)
+      -- The TTL is set on the first add to a bucket: window + bucket from then outlives every count of it.
+      if redis.call('HINCRBY', key, bucket, add) == add then redis.call('PEXPIRE', key, windowMs + bucketMs) end
       sum = sum + add
       redis.call('HSET', key, 's', sum, 'o', o)
-      redis.call('PEXPIRE', key, windowMs + bucketMs)
-    elseif redis.call('EXISTS', key) == 1 then
+    elseif moved and meta[1] then
+      -- a read that slid the window: keep the trimmed sum (meta[1] set: the key still exists)
       redis.call('HSET', key, 's', sum, 'o', o)
     end
     out[#out + 1] = sum
@@ -98,11 +101,12 @@ for i = 1, opCount do
     local approx = key .. ':h'
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest)
     if member ~= '' then
-      local prior = redis.call('ZSCORE', key, member)
-      priors[#priors + 1] = prior or -1
+      -- an undo needs the member's previous last-seen time; only calls without the claim can be undone
+      if ARGV[6] ~= '1' then priors[#priors + 1] = redis.call('ZSCORE', key, member) or -1 end
       redis.call('ZADD', key, now, member)
       local card = redis.call('ZCARD', key)
-      local on = redis.call('EXISTS', approx) == 1
+      -- approximate mode is only ever on for a set held at its cap
+      local on = card >= cap and redis.call('EXISTS', approx) == 1
       if card > cap and not on then
         local held = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
         for w = 1, n do
