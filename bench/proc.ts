@@ -1,8 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 
-/** CPU seconds a process has used so far (user + system), from /proc; undefined where /proc is absent. */
+/** The pids of a process's children, from /proc (empty where the kernel does not list them). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+/**
+ * CPU seconds a process and its live descendants have used so far (user + system), from /proc; undefined
+ * where /proc is absent. Descendants count so that WORKERS=n is measured by its workers, not its idle primary.
+ */
 export function cpuSeconds(pid: number): number | undefined {
+  const own = ownCpuSeconds(pid)
+  if (own === undefined) return undefined
+  return childrenOf(pid).reduce((sum, c) => sum + (cpuSeconds(c) ?? 0), own)
+}
+
+function ownCpuSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15

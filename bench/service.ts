@@ -15,7 +15,8 @@ import { measureCpu, serve } from './proc.js'
  * one, same corpus, same machine, one run:
  *   echo     bare Fastify JSON echo (the ceiling of the HTTP layer)
  *   naive    scoring written the straightforward way (bench/servers/naive.ts)
- *   bouncer  the service (src/server.ts, REDIS_URL, decision log on); bouncer-memory without Redis
+ *   bouncer  the service (src/server.ts, REDIS_URL, decision log on); bouncer-2-workers with WORKERS=2;
+ *            bouncer-memory (not run by default) without Redis
  * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
  * request's scheduled time), with the CPU each process used. Then the `rush` scenario against Bouncer.
  *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--targets echo,naive,bouncer] [--rush-scale 1] [--workers N]
@@ -25,7 +26,7 @@ const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', 
 const seconds = (a.seconds as number | undefined) ?? 15
 const rate = (a.rate as number | undefined) ?? 2000
 const connections = (a.connections as number | undefined) ?? 32
-const targets = ((a.targets as string | undefined) ?? 'echo,naive,bouncer').split(',')
+const targets = ((a.targets as string | undefined) ?? 'echo,naive,bouncer,bouncer-2-workers').split(',')
 const rushScale = (a['rush-scale'] as number | undefined) ?? 1
 const workers = (a.workers as number | undefined) ?? 1
 const KEY = 'bench-key-0123456789abcdef'
@@ -46,13 +47,14 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
   echo: { entry: 'bench/servers/echo.ts', env: {} },
   naive: { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url } },
   bouncer: { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: String(workers) } },
+  'bouncer-2-workers': { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: '2' } },
   'bouncer-memory': { entry: 'src/server.ts', env: { API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef' } },
 }
 
 interface TargetResult {
   target: string
   throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null> }
-  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; latency_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
+  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; latency_ms: ReturnType<typeof percentiles>; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
 }
 
 const results: TargetResult[] = []
@@ -95,7 +97,7 @@ for (const name of targets) {
       if (res.status !== 200) non2xx++
     }),
   )
-  const fixed = { rate, requests: fr.result.requests, errors: fr.result.errors, non2xx, latency_ms: percentiles(fr.result.latencies), cpu: fr.cpu }
+  const fixed = { rate, requests: fr.result.requests, errors: fr.result.errors, non2xx, latency_ms: percentiles(fr.result.latencies), sender_lag_ms: percentiles(fr.result.lag), cpu: fr.cpu }
   client.close()
   await served.stop()
   results.push({ target: name, throughput, fixed_rate: fixed })
@@ -125,9 +127,9 @@ const cpuCell = (c: Record<string, number | null>) => Object.entries(c).map(([k,
 const table = [
   `Machine: ${m.cpus}× ${m.cpu}, ${m.memory_gb} GiB, Node ${m.node}; the generator, Redis and the target share the machine. ${new Date().toISOString().slice(0, 10)}, \`npm run bench:service -- --seconds ${seconds} --rate ${rate}\`${workers > 1 ? ` --workers ${workers}` : ''}.`,
   '',
-  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | errors | CPU at ${rate}/s (cores) |`,
-  '|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${cpuCell(r.fixed_rate.cpu)} |`),
+  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | CPU at ${rate}/s (cores) |`,
+  '|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${cpuCell(r.fixed_rate.cpu)} |`),
   ...(rush && peak
     ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks; at the peak (${peak.rate}/s): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms; CPU ${cpuCell(rushCpu!)}.`]
     : []),
