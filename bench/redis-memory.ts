@@ -23,6 +23,7 @@ const data = sharedSignalData()
 const shipped = loadRuleSet('rules')
 const deps = { ...data, ua: new UaAnalyzer(), hash: makeHasher('bench-secret-0123456789'), hostingAsns: shipped.lists.hostingAsns }
 const plan = new CounterPlan('bn:', shipped.counters)
+const longestWindow = new Map(shipped.counters.map((c) => [c.name, Math.max(...c.windows.map((w) => windowMs(w)!))]))
 const store = new RedisStore(redis.url, 5000)
 await store.ready()
 const admin = new Redis(redis.url)
@@ -66,7 +67,7 @@ do {
   const [next, batch] = await admin.scan(cursor, 'COUNT', 1000)
   cursor = next
   for (const k of batch) {
-    // the counter's name after the hash tag (`...}:ip.registrations:1h`), else the tag's entity (`idem`)
+    // the counter's name after the hash tag (`...}:ip.registrations`), else the tag's entity (`idem`)
     const kind = /\}:([^:]+)/.exec(k)?.[1] ?? /\{([^:}]+)/.exec(k)?.[1] ?? k
     kinds[kind] = (kinds[kind] ?? 0) + 1
   }
@@ -75,8 +76,10 @@ do {
     batch.forEach((k, i) => {
       const ttl = ttls[i]!
       if (ttl < 0) maxOverBound = Infinity
-      const m = /:(\d+[mhd])$/.exec(k)
-      if (m) maxOverBound = Math.max(maxOverBound, ttl - (windowMs(m[1]!)! * 61) / 60)
+      // a counter's key lives at most its longest window plus one bucket (HyperLogLog slices: window + a sixth)
+      const name = /\}:([^:]+)$/.exec(k)?.[1]
+      const longest = name ? longestWindow.get(name) : undefined
+      if (longest !== undefined) maxOverBound = Math.max(maxOverBound, ttl - (longest * 61) / 60)
     })
     sampled += batch.length
   }

@@ -35,7 +35,7 @@ const events = simulate(data.asn, { ...DEFAULT_PARAMS, seed: 21, scale: 0.6 }).m
   return { req, ops: plan.plan(req, x.identity, x.features).ops }
 })
 const opsPerEvent = events.reduce((s, e) => s + e.ops.length, 0) / events.length
-const countOpsPerEvent = events.reduce((s, e) => s + e.ops.filter((o) => o.kind === 'count').length, 0) / events.length
+const countOpsPerEvent = events.reduce((s, e) => s + e.ops.reduce((n, o) => n + (o.kind === "count" ? o.windowsMs.length : 0), 0), 0) / events.length
 
 const run = async (fn: (k: number) => Promise<unknown>) => {
   const r = await openLoop(rate, seconds, fn)
@@ -75,7 +75,7 @@ const store = new RedisStore(redis.url, 1000)
 await store.ready()
 const client = store.client as Redis
 const admin = new Redis(redis.url)
-const idem = (k: number) => `bn:v2:{idem:b${k}}`
+const idem = (k: number) => `bn:v3:{idem:b${k}}`
 const batch = (k: number): Batch => ({ now: Date.now(), idempotencyKey: idem(k), idempotencyTtlMs: 60_000, nonce: `n${k}`, ops: events[k % events.length]!.ops })
 // Round trips on the critical path, one event at a time so that no other event shares a write.
 let tripWrites = 0
@@ -108,16 +108,16 @@ await cluster.stop()
 const rlClient = new Redis(redis.url, { enableOfflineQueue: false })
 await new Promise((r) => rlClient.once('ready', r))
 const limiters = new Map<string, RateLimiterRedis>()
-const limiterFor = (op: CounterOp & { kind: 'count' }) => {
-  const id = `${op.windowMs}`
+const limiterFor = (windowMs: number) => {
+  const id = `${windowMs}`
   let l = limiters.get(id)
-  if (!l) limiters.set(id, (l = new RateLimiterRedis({ storeClient: rlClient, points: 1e9, duration: op.windowMs / 1000, keyPrefix: `rl${id}` })))
+  if (!l) limiters.set(id, (l = new RateLimiterRedis({ storeClient: rlClient, points: 1e9, duration: windowMs / 1000, keyPrefix: `rl${id}` })))
   return l
 }
 const theirSent = countSent(rlClient)
 const theirs = await run(async (k) => {
   const ops = events[k % events.length]!.ops.filter((o): o is CounterOp & { kind: 'count' } => o.kind === 'count')
-  await Promise.all(ops.map((op) => limiterFor(op).consume(op.key, op.add)))
+  await Promise.all(ops.flatMap((op) => op.windowsMs.map((w) => limiterFor(w).consume(`${op.key}:${w}`, op.add))))
 })
 const theirCalls = theirSent.n / (rate * seconds)
 

@@ -43,12 +43,14 @@ app.post('/v1/score', async (req, reply) => {
   const values: number[] = []
   for (const op of planned.ops) {
     if (op.kind === 'count') {
-      const k = `${op.key}:${Math.floor(now / op.windowMs)}`
-      if (op.add > 0) {
-        await redis.incrby(k, op.add)
-        await redis.pexpire(k, op.windowMs)
+      for (const windowMs of op.windowsMs) {
+        const k = `${op.key}:${windowMs}:${Math.floor(now / windowMs)}`
+        if (op.add > 0) {
+          await redis.incrby(k, op.add)
+          await redis.pexpire(k, windowMs)
+        }
+        values.push(Number((await redis.get(k)) ?? 0))
       }
-      values.push(Number((await redis.get(k)) ?? 0))
     } else {
       if (op.member !== '') {
         await redis.sadd(op.key, op.member)

@@ -93,7 +93,7 @@ export function parseCounters(text: string, file: string): { counters: CounterSp
       where = { expr: c.where, test: (features) => test(REQUEST_CATALOG.toSlots(features), noCtx) === true }
     }
     const tag = c.key.join('+')
-    const keys = (keysPerTag.get(tag) ?? (tag === 'account' ? 1 : 0)) + (c.distinct !== undefined ? 1 : c.windows.length)
+    const keys = (keysPerTag.get(tag) ?? (tag === 'account' ? 1 : 0)) + 1
     keysPerTag.set(tag, keys)
     if (keys > MAX_KEYS_PER_SLOT_CALL) return fail(`counters keyed on \`${tag}\` now need ${keys} keys per event; at most ${MAX_KEYS_PER_SLOT_CALL} (one Redis call per entity)`)
     counters.push({

@@ -66,7 +66,7 @@ export function counterFeatures(specs: readonly CounterSpec[]): FeatureDef[] {
 }
 
 /** Bumped when the key layout changes, so a new layout never reads an old one's values. */
-export const KEY_VERSION = 'v2'
+export const KEY_VERSION = 'v3'
 
 interface CompiledCounter {
   spec: CounterSpec
@@ -149,11 +149,8 @@ export class CounterPlan {
             add = typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.round(v) : 0
           }
         }
-        for (let i = 0; i < c.windowsMs.length; i++) {
-          const ms = c.windowsMs[i]!
-          ops.push({ kind: 'count', key: `${base}:${c.spec.windows[i]}`, add, windowMs: ms, bucketMs: ms / BUCKETS_PER_WINDOW })
-          out.push(c.features[i]!)
-        }
+        ops.push({ kind: 'count', key: base, add, windowsMs: c.windowsMs, buckets: BUCKETS_PER_WINDOW })
+        out.push(...c.features)
       }
     }
     return { ops, features: out }

@@ -71,43 +71,8 @@ export class MemoryStore implements VelocityStore {
     const values: number[] = []
     for (const op of b.ops) {
       if (op.kind === 'count') {
-        // Same algorithm as score_batch.lua: a running sum and the oldest bucket counted.
-        const bucket = Math.floor(now / op.bucketMs)
-        const width = Math.floor(op.windowMs / op.bucketMs)
-        const oldest = bucket - width + 1
-        let e = this.live(this.counts, op.key, now)
-        let sum = e?.sum ?? 0
-        let o = e?.oldest
-        if (e && o !== undefined && o < oldest) {
-          if (oldest - o >= width) {
-            this.counts.delete(op.key)
-            e = undefined
-            sum = 0
-          } else {
-            for (let b = o; b < oldest; b++) {
-              const v = e.value.get(b)
-              if (v !== undefined) {
-                sum -= v
-                e.value.delete(b)
-              }
-            }
-          }
-        }
-        o = oldest > (o ?? oldest) ? oldest : (o ?? oldest)
-        if (op.add > 0) {
-          if (!e) {
-            e = { value: new Map(), expiresAt: 0, sum: 0, oldest: o }
-            this.counts.set(op.key, e)
-          }
-          e.value.set(bucket, (e.value.get(bucket) ?? 0) + op.add)
-          sum += op.add
-          e.expiresAt = now + op.windowMs + op.bucketMs
-        }
-        if (e) {
-          e.sum = sum
-          e.oldest = o
-        }
-        values.push(sum)
+        // Same algorithm as counters.lua, per window: a running sum and the oldest bucket counted.
+        for (const windowMs of op.windowsMs) values.push(this.slide(`${op.key}\u0000${windowMs}`, now, op.add, windowMs, windowMs / op.buckets))
       } else {
         const longest = Math.max(...op.windowsMs)
         let e = this.live(this.sets, op.key, now)
@@ -162,6 +127,46 @@ export class MemoryStore implements VelocityStore {
       }
     }
     return { status: 'fresh', account, values }
+  }
+
+  /** One window of a count: slide it to `now`, add, return the sum. */
+  private slide(key: string, now: number, add: number, windowMs: number, bucketMs: number): number {
+    const bucket = Math.floor(now / bucketMs)
+    const width = Math.floor(windowMs / bucketMs)
+    const oldest = bucket - width + 1
+    let e = this.live(this.counts, key, now)
+    let sum = e?.sum ?? 0
+    let o = e?.oldest
+    if (e && o !== undefined && o < oldest) {
+      if (oldest - o >= width) {
+        this.counts.delete(key)
+        e = undefined
+        sum = 0
+      } else {
+        for (let b = o; b < oldest; b++) {
+          const v = e.value.get(b)
+          if (v !== undefined) {
+            sum -= v
+            e.value.delete(b)
+          }
+        }
+      }
+    }
+    o = oldest > (o ?? oldest) ? oldest : (o ?? oldest)
+    if (add > 0) {
+      if (!e) {
+        e = { value: new Map(), expiresAt: 0, sum: 0, oldest: o }
+        this.counts.set(key, e)
+      }
+      e.value.set(bucket, (e.value.get(bucket) ?? 0) + add)
+      sum += add
+      e.expiresAt = now + windowMs + bucketMs
+    }
+    if (e) {
+      e.sum = sum
+      e.oldest = o
+    }
+    return sum
   }
 
   async finalize(f: Finalize): Promise<void> {

@@ -155,8 +155,8 @@ export class RedisStore implements VelocityStore {
       const g = get(this.calls === 'slot' ? hashTag(op.key) : '')
       g.keys.push(op.key)
       if (op.kind === 'count') {
-        g.argv.push('c', op.add, op.windowMs, op.bucketMs)
-        g.ops.push({ index: i, width: 1 })
+        g.argv.push('c', op.add, op.windowsMs.length, op.buckets, ...op.windowsMs)
+        g.ops.push({ index: i, width: op.windowsMs.length })
       } else {
         g.argv.push('d', op.member, op.cap, op.windowsMs.length, ...op.windowsMs)
         g.ops.push({ index: i, width: op.windowsMs.length })
@@ -224,7 +224,7 @@ export class RedisStore implements VelocityStore {
       if (op.kind === 'count') {
         if (op.add <= 0) continue
         keys.push(op.key)
-        argv.push('c', Math.floor(b.now / op.bucketMs), op.add)
+        argv.push('c', op.add, op.windowsMs.length, op.buckets, ...op.windowsMs)
       } else if (op.member !== '') {
         keys.push(op.key)
         argv.push('d', op.member, String(r[prior++]))
@@ -233,7 +233,7 @@ export class RedisStore implements VelocityStore {
     const accountSet = g.hasAccount && r[0] === 1
     if (accountSet) keys.push(b.account!.key)
     if (keys.length === 0) return Promise.resolve(1)
-    return this.script('bouncerUndo', keys.length)(...keys, accountSet ? keys.length - 1 : keys.length, accountSet ? '1' : '0', ...argv)
+    return this.script('bouncerUndo', keys.length)(...keys, accountSet ? keys.length - 1 : keys.length, accountSet ? '1' : '0', b.now, ...argv)
   }
 
   async finalize(f: Finalize): Promise<void> {

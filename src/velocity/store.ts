@@ -8,12 +8,14 @@
 
 export type CounterOp =
   | {
-      /** bucketed sliding-window count over one window */
+      /** bucketed sliding-window counts (or sums) over each window, one stored hash for all of them */
       kind: 'count'
       key: string
+      /** added to every window: 1 for a count, the value for a sum, 0 to only read */
       add: number
-      windowMs: number
-      bucketMs: number
+      windowsMs: number[]
+      /** buckets per window: the window slides by windowMs / buckets */
+      buckets: number
     }
   | {
       /** distinct members, exact up to `cap`, then estimated; read back for every window at once */

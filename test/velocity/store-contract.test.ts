@@ -11,7 +11,8 @@ const T0 = Date.parse('2026-11-11T00:00:00Z')
 function batch(now: number, ops: CounterOp[], over: Partial<Batch> = {}): Batch {
   return { now, idempotencyKey: `t:idem:${uniq()}`, idempotencyTtlMs: 60_000, nonce: uniq('n'), ops, ...over }
 }
-const count = (key: string, add = 1, windowMs = H): CounterOp => ({ kind: 'count', key, add, windowMs, bucketMs: windowMs / 60 })
+const count = (key: string, add = 1, windowMs = H): CounterOp => ({ kind: 'count', key, add, windowsMs: [windowMs], buckets: 60 })
+const counts = (key: string, add: number, windowsMs: number[]): CounterOp => ({ kind: 'count', key, add, windowsMs, buckets: 60 })
 const distinct = (key: string, member: string, windowsMs = [H, 24 * H], cap = 1000): CounterOp => ({ kind: 'distinct', key, member, windowsMs, cap })
 
 async function values(store: VelocityStore, b: Batch): Promise<number[]> {
@@ -96,6 +97,27 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     }
   })
 
+  it('keeps several windows of one counter in one key, each matching a brute-force sliding count', async () => {
+    const k = `t:c:${uniq()}`
+    const W = [10 * 60_000, 60 * 60_000]
+    let t = T0
+    let seed = 11
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const adds: [number, number][] = []
+    for (let i = 0; i < 400; i++) {
+      const r = rand()
+      t += r < 0.6 ? Math.floor(rand() * 5_000) : r < 0.9 ? Math.floor(rand() * 120_000) : Math.floor(rand() * 1_800_000)
+      const add = rand() < 0.7 ? Math.floor(rand() * 3) + 1 : 0
+      if (add) adds.push([t, add])
+      const expected = W.map((w) => {
+        const B = w / 60
+        const bucket = Math.floor(t / B)
+        return adds.filter(([x]) => Math.floor(x / B) >= bucket - 59).reduce((n, [, a]) => n + a, 0)
+      })
+      expect(await values(store, batch(t, [counts(k, add, W)])), `step ${i}`).toEqual(expected)
+    }
+  })
+
   it('counts distinct members per window, exactly', async () => {
     const k = `t:{d:${uniq()}}`
     expect(await values(store, batch(T0, [distinct(k, 'a')]))).toEqual([1, 1])
@@ -156,14 +178,14 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     const other = `t:{${uniq('o')}}:c`
     const acct = `t:{${tag}}:acct`
     const idem = `t:idem:${uniq()}`
-    const ops = (m: string) => [count(c), count(sum, 250), distinct(d, m), count(other)]
+    const ops = (m: string) => [counts(c, 1, [H, 24 * H]), count(sum, 250), distinct(d, m), count(other)]
     await values(store, batch(T0, ops('old')))
-    expect(await values(store, batch(T0 + 10, ops('a'), { idempotencyKey: idem, account: { key: acct, setIfAbsent: '{"t":1}', ttlMs: H } }))).toEqual([2, 500, 2, 2, 2])
+    expect(await values(store, batch(T0 + 10, ops('a'), { idempotencyKey: idem, account: { key: acct, setIfAbsent: '{"t":1}', ttlMs: H } }))).toEqual([2, 2, 500, 2, 2, 2])
     // in flight, then replayed: neither counts, nor adds a member, nor moves a member's last-seen time
     expect((await store.execute(batch(T0 + 20, ops('new'), { idempotencyKey: idem }))).status).toBe('in_flight')
     await store.finalize({ idempotencyKey: idem, idempotencyTtlMs: 60_000, response: '{}' })
     expect((await store.execute(batch(T0 + 30 * 60_000, ops('old'), { idempotencyKey: idem }))).status).toBe('replayed')
-    expect(await values(store, batch(T0 + 40 * 60_000, [count(c, 0), count(sum, 0), distinct(d, ''), count(other, 0)]))).toEqual([2, 500, 2, 2, 2])
+    expect(await values(store, batch(T0 + 40 * 60_000, [counts(c, 0, [H, 24 * H]), count(sum, 0), distinct(d, ''), count(other, 0)]))).toEqual([2, 2, 500, 2, 2, 2])
     // 'old' was last seen at T0, so an hour later it has left the 1h window: the replay did not renew it
     expect(await values(store, batch(T0 + H + 1, [distinct(d, '')]))).toEqual([1, 2])
     // a duplicate that claimed nothing leaves no account memory behind

@@ -7,7 +7,7 @@
 -- KEYS: one key per op, then the account memory key when ARGV[3] == '1', then the idempotency key when
 -- ARGV[6] == '1'
 -- ARGV: now, opCount, hasAccount, accountSetIfAbsent, accountTtlMs, claim, claimTtlMs, nonce, then per op:
---   count:    'c', add, windowMs, bucketMs
+--   count:    'c', add, nWindows, bucketsPerWindow, window1 .. windowN (one hash for all windows)
 --   distinct: 'd', member ('' to only read), cap, nWindows, window1 .. windowN
 -- Returns {accountWasSet, accountValueOrFalse, v1, v2, ..., then for each distinct op with a member
 -- the member's previous score or -1}: what an undo needs if the event turns out to be a replay.
@@ -41,49 +41,72 @@ for i = 1, opCount do
   local key = KEYS[i]
   local kind = ARGV[a]
   if kind == 'c' then
-    -- Sliding window in buckets with a running sum: field 's' is the sum of the buckets still in the window,
-    -- 'o' the oldest bucket counted. Buckets that left the window are subtracted and deleted as time moves,
-    -- usually none or one per access, instead of reading every bucket each time.
+    -- One hash per counter holds all its windows. For window i: field 's'..i is the sum of its buckets still
+    -- in the window, 'o'..i the oldest bucket counted, i..':'..b the buckets. Buckets that left the window
+    -- are subtracted and deleted as time moves (usually none or one per access), never all re-read.
     local add = tonumber(ARGV[a + 1])
-    local windowMs = tonumber(ARGV[a + 2])
-    local bucketMs = tonumber(ARGV[a + 3])
-    a = a + 4
-    local bucket = math.floor(now / bucketMs)
-    local width = math.floor(windowMs / bucketMs)
-    local oldest = bucket - width + 1
-    local meta = redis.call('HMGET', key, 's', 'o')
-    local sum = tonumber(meta[1]) or 0
-    local o = tonumber(meta[2])
-    local moved = false
-    if o == nil then
-      o = oldest
-    elseif o < oldest then
-      moved = true
-      if oldest - o >= width then
-        -- everything counted is older than the window
-        redis.call('DEL', key)
-        sum = 0
-      else
-        for b = o, oldest - 1 do
-          local v = redis.call('HGET', key, b)
-          if v then
-            sum = sum - tonumber(v)
-            redis.call('HDEL', key, b)
+    local n = tonumber(ARGV[a + 2])
+    local width = tonumber(ARGV[a + 3])
+    local fields = {}
+    for i = 1, n do
+      fields[2 * i - 1] = 's' .. i
+      fields[2 * i] = 'o' .. i
+    end
+    local meta = redis.call('HMGET', key, unpack(fields))
+    local longest = 0
+    for i = 1, n do
+      local w = tonumber(ARGV[a + 3 + i])
+      if w > longest then longest = w end
+    end
+    local set = {}
+    for i = 1, n do
+      local windowMs = tonumber(ARGV[a + 3 + i])
+      local bucketMs = windowMs / width
+      local bucket = math.floor(now / bucketMs)
+      local oldest = bucket - width + 1
+      local sum = tonumber(meta[2 * i - 1]) or 0
+      local o = tonumber(meta[2 * i])
+      local moved = false
+      if o == nil then
+        o = oldest
+      elseif o < oldest then
+        moved = true
+        local gone = oldest - o >= width
+        local last = oldest - 1
+        if gone then last = o + width - 1 end
+        local stale = {}
+        for b = o, last do stale[#stale + 1] = i .. ':' .. b end
+        if gone then
+          sum = 0
+        else
+          local vals = redis.call('HMGET', key, unpack(stale))
+          for j = 1, #vals do
+            if vals[j] then sum = sum - tonumber(vals[j]) end
           end
         end
+        redis.call('HDEL', key, unpack(stale))
+        o = oldest
       end
-      o = oldest
+      if add > 0 then
+        -- The TTL follows the longest window, set on the first add to one of its buckets: window + bucket
+        -- from then outlives every count of it (and of every shorter window).
+        if redis.call('HINCRBY', key, i .. ':' .. bucket, add) == add and windowMs == longest then redis.call('PEXPIRE', key, windowMs + bucketMs) end
+        sum = sum + add
+        set[#set + 1] = 's' .. i
+        set[#set + 1] = sum
+        set[#set + 1] = 'o' .. i
+        set[#set + 1] = o
+      elseif moved and meta[2 * i - 1] then
+        -- a read that slid the window: keep the trimmed sum
+        set[#set + 1] = 's' .. i
+        set[#set + 1] = sum
+        set[#set + 1] = 'o' .. i
+        set[#set + 1] = o
+      end
+      out[#out + 1] = sum
     end
-    if add > 0 then
-      -- The TTL is set on the first add to a bucket: window + bucket from then outlives every count of it.
-      if redis.call('HINCRBY', key, bucket, add) == add then redis.call('PEXPIRE', key, windowMs + bucketMs) end
-      sum = sum + add
-      redis.call('HSET', key, 's', sum, 'o', o)
-    elseif moved and meta[1] then
-      -- a read that slid the window: keep the trimmed sum (meta[1] set: the key still exists)
-      redis.call('HSET', key, 's', sum, 'o', o)
-    end
-    out[#out + 1] = sum
+    if #set > 0 then redis.call('HSET', key, unpack(set)) end
+    a = a + 4 + n
   else
     -- Exact distinct members (member -> last seen) up to the cap. Past it the oldest are dropped and
     -- HyperLogLogs per window slice keep an approximate count; they are seeded with every member held
