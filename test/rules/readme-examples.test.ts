@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_THRESHOLDS } from '../../src/decision/scorer.js'
 import { runCases } from '../../src/rules/cases.js'
+import { parseCounters } from '../../src/rules/counters-file.js'
 import { loadRuleSet } from '../../src/rules/ruleset.js'
 
 /** The worked examples in rules/README.md must work as written: added to the shipped rules, they compile and their cases pass. */
@@ -27,5 +28,18 @@ describe('rules/README.md worked examples', () => {
     expect(report.errors).toEqual([])
     expect(report.results.filter((r) => !r.ok)).toEqual([])
     expect(report.uncovered).toEqual([])
+  })
+
+  it('declares a valid counter in the Counters section, the same kind the shipped file may hold', () => {
+    const text = readFileSync('rules/README.md', 'utf8')
+    const section = text.slice(text.indexOf('## Counters'), text.indexOf('## Lists'))
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)![1]!
+    // the shipped file already declares this counter; the example must parse, compile its filter and sum
+    const renamed = block.replace('name: account.claimed_value', 'name: account.claimed_value_example')
+    const { counters, errors } = parseCounters(renamed, 'rules/README.md')
+    expect(errors).toEqual([])
+    expect(counters[0]).toMatchObject({ aggregate: 'sum', of: 'coupon.value', key: ['account'], windows: ['24h'] })
+    expect(counters[0]!.where!.test({ 'ip.private': false })).toBe(true)
+    expect(counters[0]!.where!.test({ 'ip.private': true })).toBe(false)
   })
 })
