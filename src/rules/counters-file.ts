@@ -1,8 +1,7 @@
-import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { EVENT_TYPES } from '../events/schemas.js'
 import { REQUEST_CATALOG, STATIC_FEATURES } from '../features/catalog.js'
-import { position } from '../util/yaml-position.js'
+import { parseYamlFile, position } from '../util/yaml-position.js'
 import { KEY_ALIASES, KEY_FIELDS, windowMs, type CounterSpec, type KeyField } from '../velocity/counters.js'
 import { MAX_KEYS_PER_SLOT_CALL } from '../velocity/limits.js'
 import { compileCondition } from './condition.js'
@@ -41,15 +40,8 @@ const FileSchema = z.strictObject({ counters: z.array(z.unknown()) })
 export function parseCounters(text: string, file: string): { counters: CounterSpec[]; errors: RuleError[] } {
   const errors: RuleError[] = []
   const counters: CounterSpec[] = []
-  const lc = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const pos = lc.linePos(e.pos[0])
-      errors.push({ file, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0]}` })
-    }
-    return { counters, errors }
-  }
+  const { doc, lc, errors: yamlErrors } = parseYamlFile(text, file)
+  if (yamlErrors.length > 0) return { counters, errors: yamlErrors }
   const top = FileSchema.safeParse(doc.toJS())
   if (!top.success) {
     errors.push({ file, line: 1, column: 1, message: 'a counters file is `counters: [ ... ]`' })

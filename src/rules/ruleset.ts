@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { Decision, EVENT_TYPES, type EventType } from '../events/schemas.js'
 import { Catalog } from '../features/catalog.js'
 import { COUNTERS_FILE, counterFeatures, type CounterSpec } from '../velocity/counters.js'
 import { parseCounters } from './counters-file.js'
 import { compileCondition, ruleEnvironment, type RuleTest } from './condition.js'
-import { position } from '../util/yaml-position.js'
+import { parseYamlFile, position } from '../util/yaml-position.js'
 import { parseList, type BouncerList } from './lists.js'
 
 export { compileCondition, ruleEnvironment, suggestFeature, type ContextCache, type Evaluator, type RuleTest } from './condition.js'
@@ -166,13 +165,9 @@ export function loadRuleSet(dir: string, now: () => Date = () => new Date()): Ru
     const file = join(dir, name)
     const text = readFileSync(file, 'utf8')
     digest.update(name).update('\0').update(text).update('\0')
-    const lc = new LineCounter()
-    const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lc.linePos(e.pos[0])
-        errors.push({ file, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0]}` })
-      }
+    const { doc, lc, errors: yamlErrors } = parseYamlFile(text, file)
+    if (yamlErrors.length > 0) {
+      errors.push(...yamlErrors)
       continue
     }
     const top = FileSchema.safeParse(doc.toJS())
