@@ -19,14 +19,16 @@ import { measureCpu, serve } from './proc.js'
  *            bouncer-memory (not run by default) without Redis
  * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
  * request's scheduled time), with the CPU each process used. Then the `rush` scenario against Bouncer.
- *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--targets echo,naive,bouncer] [--rush-scale 1] [--workers N]
+ *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--targets echo,naive,bouncer,bouncer-2-workers|none]
+ *                            [--rush-target bouncer] [--rush-scale 1] [--no-rush]
  * Writes bench/results/service.{json,md,html} and docs/performance.svg.
  */
-const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', workers: 'number', 'no-rush': 'boolean' })
+const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', 'rush-target': 'string', workers: 'number', 'no-rush': 'boolean' })
 const seconds = (a.seconds as number | undefined) ?? 15
 const rate = (a.rate as number | undefined) ?? 2000
 const connections = (a.connections as number | undefined) ?? 32
-const targets = ((a.targets as string | undefined) ?? 'echo,naive,bouncer,bouncer-2-workers').split(',')
+const targets = ((a.targets as string | undefined) ?? 'echo,naive,bouncer,bouncer-2-workers').split(',').filter((t) => t !== '' && t !== 'none')
+const rushTarget = (a['rush-target'] as string | undefined) ?? 'bouncer'
 const rushScale = (a['rush-scale'] as number | undefined) ?? 1
 const workers = (a.workers as number | undefined) ?? 1
 const KEY = 'bench-key-0123456789abcdef'
@@ -106,11 +108,12 @@ for (const name of targets) {
 
 let rush: Awaited<ReturnType<typeof runScenario>> | undefined
 let rushCpu: Record<string, number | null> | undefined
-if (targets.includes('bouncer') && !a['no-rush']) {
-  const t = ENTRIES.bouncer!
+if (!a['no-rush']) {
+  const t = ENTRIES[rushTarget]
+  if (!t) throw new Error(`unknown rush target ${rushTarget}`)
   const served = await serve(t.entry, port, t.env)
   await openLoop(500, 3, async () => void (await new Client(served.url, { authorization: `Bearer ${KEY}` }).post('/v1/score', nextBody())))
-  const m = await measureCpu({ bouncer: served.proc.pid!, redis: redis.pid }, () => runScenario(loadScenario('loadtest/scenarios/rush.json'), { url: served.url, key: KEY, scale: rushScale }))
+  const m = await measureCpu({ [rushTarget]: served.proc.pid!, redis: redis.pid }, () => runScenario(loadScenario('loadtest/scenarios/rush.json'), { url: served.url, key: KEY, scale: rushScale }))
   rush = m.result
   rushCpu = m.cpu
   await served.stop()
@@ -131,7 +134,7 @@ const table = [
   '|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${cpuCell(r.fixed_rate.cpu)} |`),
   ...(rush && peak
-    ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks; at the peak (${peak.rate}/s): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms; CPU ${cpuCell(rushCpu!)}.`]
+    ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks; at the peak (${peak.rate}/s): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms; CPU ${cpuCell(rushCpu!)}.`]
     : []),
 ].join('\n')
 
