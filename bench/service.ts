@@ -14,7 +14,8 @@ import { measureCpu, serve } from './proc.js'
  * The service benchmark: starts a redis-server and each target as its own process, drives them from this
  * one, same corpus, same machine, one run:
  *   echo     bare Fastify JSON echo (the ceiling of the HTTP layer)
- *   naive    scoring written the straightforward way (bench/servers/naive.ts)
+ *   naive    scoring written the straightforward way (bench/servers/naive.ts); `--ladder` adds it with
+ *            Bouncer's velocity call, then micro-batched model, then compiled rules swapped in, one at a time
  *   bouncer  the service (src/server.ts, REDIS_URL, decision log on); bouncer-2-workers with WORKERS=2;
  *            bouncer-memory (not run by default) without Redis
  * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
@@ -23,11 +24,12 @@ import { measureCpu, serve } from './proc.js'
  *                            [--rush-target bouncer] [--rush-scale 1] [--no-rush]
  * Writes bench/results/service.{json,md,html} and docs/performance.svg.
  */
-const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', 'rush-target': 'string', workers: 'number', 'no-rush': 'boolean' })
+const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', 'rush-target': 'string', workers: 'number', 'no-rush': 'boolean', ladder: 'boolean' })
 const seconds = (a.seconds as number | undefined) ?? 15
 const rate = (a.rate as number | undefined) ?? 2000
 const connections = (a.connections as number | undefined) ?? 32
-const targets = ((a.targets as string | undefined) ?? 'echo,naive,bouncer,bouncer-2-workers').split(',').filter((t) => t !== '' && t !== 'none')
+const defaultTargets = a.ladder ? 'echo,naive,naive+velocity,naive+velocity+model,naive+velocity+model+rules,bouncer,bouncer-2-workers' : 'echo,naive,bouncer,bouncer-2-workers'
+const targets = ((a.targets as string | undefined) ?? defaultTargets).split(',').filter((t) => t !== '' && t !== 'none')
 const rushTarget = (a['rush-target'] as string | undefined) ?? 'bouncer'
 const rushScale = (a['rush-scale'] as number | undefined) ?? 1
 const workers = (a.workers as number | undefined) ?? 1
@@ -48,6 +50,10 @@ const redis = await startRedis()
 const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = {
   echo: { entry: 'bench/servers/echo.ts', env: {} },
   naive: { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url } },
+  // the ladder: the naive scorer with Bouncer's parts swapped in one at a time
+  'naive+velocity': { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url, NAIVE_FIX: 'velocity' } },
+  'naive+velocity+model': { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url, NAIVE_FIX: 'velocity,model' } },
+  'naive+velocity+model+rules': { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url, NAIVE_FIX: 'velocity,model,rules' } },
   bouncer: { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: String(workers) } },
   'bouncer-2-workers': { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: '2' } },
   'bouncer-memory': { entry: 'src/server.ts', env: { API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef' } },

@@ -15,11 +15,16 @@ const quiet = { info() {}, warn() {}, error() {} }
 describe('bench:service baselines', () => {
   let echo: Served
   let naive: Served
+  let naiveFixed: Served
   beforeAll(async () => {
-    ;[echo, naive] = await Promise.all([serve('bench/servers/echo.ts', await freePort(), {}), serve('bench/servers/naive.ts', await freePort(), { REDIS_URL: inject('redisUrl') })])
+    ;[echo, naive, naiveFixed] = await Promise.all([
+      serve('bench/servers/echo.ts', await freePort(), {}),
+      serve('bench/servers/naive.ts', await freePort(), { REDIS_URL: inject('redisUrl') }),
+      serve('bench/servers/naive.ts', await freePort(), { REDIS_URL: inject('redisUrl'), NAIVE_FIX: 'velocity,model,rules' }),
+    ])
   }, 60_000)
   afterAll(async () => {
-    await Promise.all([echo?.stop(), naive?.stop()])
+    await Promise.all([echo?.stop(), naive?.stop(), naiveFixed?.stop()])
   })
 
   it('echo sends the body back', async () => {
@@ -29,7 +34,7 @@ describe('bench:service baselines', () => {
     expect(await res.json()).toEqual(body)
   })
 
-  it('the naive scorer decides a fresh registration as Bouncer does', async () => {
+  it('the naive scorer, plain and with Bouncer’s parts swapped in, decides fresh registrations as Bouncer does', async () => {
     const config = testConfig()
     const runtime = await createRuntime(config, quiet)
     const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [] })
@@ -38,10 +43,13 @@ describe('bench:service baselines', () => {
       for (const over of [{}, { ip: '47.74.1.9', user_agent: 'python-requests/2.31', email: `${uniq('x')}@mailinator.com` }]) {
         const body = registration(over)
         const ours = (await app.inject({ method: 'POST', url: '/v1/score', headers: AUTH, payload: body })).json()
-        const theirs = (await (await fetch(`${naive.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as typeof ours
-        expect(theirs.decision).toBe(ours.decision)
-        expect(theirs.score).toBe(ours.score)
-        expect(theirs.rules.matched).toEqual(ours.rules.matched)
+        // the naive scorer, and the same with Bouncer's parts swapped in (the ladder's last rung)
+        for (const target of [naive, naiveFixed]) {
+          const theirs = (await (await fetch(`${target.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as typeof ours
+          expect(theirs.decision).toBe(ours.decision)
+          expect(theirs.score).toBe(ours.score)
+          expect(theirs.rules.matched).toEqual(ours.rules.matched)
+        }
         decisions.push(ours.decision)
       }
       // a clean sign-up and a scripted one from a cloud network: the comparison covers more than `allow`
