@@ -134,7 +134,7 @@ const peak = rush?.stages.reduce((p, s) => (s.rate > p.rate ? s : p), rush.stage
 const m = machine()
 const cpuCell = (c: Record<string, number | null>) => Object.entries(c).map(([k, v]) => `${k} ${v ?? '?'}`).join(', ')
 const table = [
-  `Machine: ${m.cpus}× ${m.cpu}, ${m.memory_gb} GiB, Node ${m.node}; the generator, Redis and the target share the machine. ${new Date().toISOString().slice(0, 10)}, \`npm run bench:service -- --seconds ${seconds} --rate ${rate}\`${workers > 1 ? ` --workers ${workers}` : ''}.`,
+  `Machine: ${m.cpus}× ${m.cpu}, ${m.memory_gb} GiB, Node ${m.node}; the generator, Redis and the target share the machine. ${new Date().toISOString().slice(0, 10)}, \`npm run bench:service -- --seconds ${seconds} --rate ${rate}${a.ladder ? ' --ladder' : ''}\`${workers > 1 ? ` --workers ${workers}` : ''}.`,
   '',
   `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | CPU at ${rate}/s (cores) |`,
   '|---|---|---|---|---|---|---|',
