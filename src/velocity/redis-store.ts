@@ -67,6 +67,8 @@ export class RedisStore implements VelocityStore {
    * which a single node allows and which costs Redis one script invocation per event instead of six.
    */
   readonly calls: 'slot' | 'single'
+  /** the script commands, by name and key count */
+  private readonly defined = new Map<string, Call>()
 
   constructor(target: string | RedisTarget, private readonly timeoutMs = 25, options: RedisOptions = {}, calls?: 'slot' | 'single') {
     const t: RedisTarget = typeof target === 'string' ? { url: target } : target
@@ -114,8 +116,6 @@ export class RedisStore implements VelocityStore {
       }
     }
   }
-
-  private readonly defined = new Map<string, Call>()
 
   /**
    * The script for a call of `keys` keys. On a cluster it is a command with that fixed key count
