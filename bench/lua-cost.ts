@@ -1,4 +1,3 @@
-import { readFileSync, existsSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { ScoreRequest } from '../src/events/schemas.js'
 import { extractFeatures } from '../src/features/extract.js'
@@ -8,7 +7,7 @@ import { UaAnalyzer } from '../src/signals/useragent.js'
 import { makeHasher } from '../src/util/hash.js'
 import { CounterPlan } from '../src/velocity/counters.js'
 import { RedisStore } from '../src/velocity/redis-store.js'
-import { writeCorpora } from '../loadtest/corpus.js'
+import { readCorpus } from '../loadtest/corpus.js'
 import { startRedis } from '../test/setup/redis-server.js'
 import { machine, writeResult } from './machine.js'
 
@@ -19,11 +18,10 @@ import { machine, writeResult } from './machine.js'
  *   npm run bench:lua [-- EVENTS]
  */
 const n = Number(process.argv[2] ?? 5000)
-if (!existsSync('loadtest/corpus/mixed.ndjson')) writeCorpora('loadtest/corpus')
 const rules = loadRuleSet('rules')
 const deps = { ...sharedSignalData(), ua: new UaAnalyzer(), hash: makeHasher('lua-cost-0123456789abcdef'), hostingAsns: rules.lists.hostingAsns }
 const plan = new CounterPlan('bn:', rules.counters)
-const corpus = readFileSync('loadtest/corpus/mixed.ndjson', 'utf8').split('\n').filter(Boolean).slice(0, n).map((l) => ScoreRequest.parse(JSON.parse(l)))
+const corpus = readCorpus('mixed').slice(0, n).map((l) => ScoreRequest.parse(JSON.parse(l)))
 const redis = await startRedis()
 const store = new RedisStore(redis.url, 5000)
 await store.ready()

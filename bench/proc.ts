@@ -52,12 +52,12 @@ export async function measureCpu<T>(pids: Record<string, number>, fn: () => Prom
 export interface Served {
   proc: ChildProcess
   url: string
-  stop(): Promise<void>
+  stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** Start `node --import tsx <entry>` with `env`, wait until GET /readyz answers 200. */
-export async function serve(entry: string, port: number, env: Record<string, string>): Promise<Served> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+/** Start `node [nodeArgs] --import tsx <entry>` with `env`, wait until GET /readyz answers 200. */
+export async function serve(entry: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Served> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
   const url = `http://127.0.0.1:${port}`
@@ -74,10 +74,10 @@ export async function serve(entry: string, port: number, env: Record<string, str
   return {
     proc,
     url,
-    async stop() {
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode !== null) return
       const exited = new Promise((r) => proc.once('exit', r))
-      proc.kill('SIGTERM')
+      proc.kill(signal)
       await Promise.race([exited, new Promise((r) => setTimeout(r, 12_000))])
       if (proc.exitCode === null) proc.kill('SIGKILL')
     },

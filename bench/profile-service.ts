@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { startRedis } from '../test/setup/redis-server.js'
 import { Client } from './http-client.js'
 import { openLoop } from './open-loop.js'
+import { serve } from './proc.js'
+import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 
 /**
  * Profile the service under load: run src/server.ts with --cpu-prof against a real redis-server, send the
@@ -19,29 +20,16 @@ mkdirSync(dir, { recursive: true })
 const redis = await startRedis()
 const KEY = 'bench-key-0123456789abcdef'
 const port = 3979
-const proc = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'src/server.ts'], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...(process.env.STORE === 'memory' ? {} : { REDIS_URL: redis.url }), API_KEYS: KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', RULES_WATCH: 'false' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-})
-const url = `http://127.0.0.1:${port}`
-for (let i = 0; i < 150; i++) {
-  try {
-    if ((await fetch(`${url}/readyz`)).ok) break
-  } catch {
-    // not yet
-  }
-  await new Promise((r) => setTimeout(r, 200))
-}
-const corpus = readFileSync('loadtest/corpus/mixed.ndjson', 'utf8').split('\n').filter(Boolean)
-const client = new Client(url, { authorization: `Bearer ${KEY}` })
+const env = { ...(process.env.STORE === 'memory' ? {} : { REDIS_URL: redis.url }), API_KEYS: KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', RULES_WATCH: 'false' }
+const served = await serve('src/server.ts', port, env, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
+const corpus = readCorpus('mixed')
+const client = new Client(served.url, { authorization: `Bearer ${KEY}` })
 const tag = Date.now().toString(36)
-const r = await openLoop(rate, seconds, (k) => client.post('/v1/score', corpus[k % corpus.length]!.replace(/"event_id":"([^"]*)"/, `"event_id":"$1-${tag}-${k}"`)))
+const r = await openLoop(rate, seconds, (k) => client.post('/v1/score', freshEvent(corpus[k % corpus.length]!, tag, k)))
 console.log(`${r.requests} requests, ${r.errors} errors`)
 client.close()
-await new Promise<void>((resolve) => {
-  proc.once('exit', () => resolve())
-  proc.kill('SIGINT')
-})
+// SIGINT: a normal exit, so node writes the profile
+await served.stop('SIGINT')
 await redis.stop()
 
 interface Node {

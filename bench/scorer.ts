@@ -1,8 +1,7 @@
-import { readFileSync, existsSync } from 'node:fs'
 import { ScoreRequest } from '../src/events/schemas.js'
 import { createRuntime } from '../src/runtime.js'
 import { loadConfig } from '../src/config.js'
-import { writeCorpora } from '../loadtest/corpus.js'
+import { readCorpus } from '../loadtest/corpus.js'
 import { startRedis } from '../test/setup/redis-server.js'
 import { machine, writeResult } from './machine.js'
 
@@ -12,8 +11,7 @@ import { machine, writeResult } from './machine.js'
  *   npm run bench:scorer [-- N]
  */
 const N = Number(process.argv[2] ?? 8000)
-if (!existsSync('loadtest/corpus/mixed.ndjson')) writeCorpora('loadtest/corpus')
-const corpus = readFileSync('loadtest/corpus/mixed.ndjson', 'utf8').split('\n').filter(Boolean).slice(0, N + 2000).map((l) => JSON.parse(l) as Record<string, unknown>)
+const corpus = readCorpus('mixed').slice(0, N + 2000).map((l) => JSON.parse(l) as Record<string, unknown>)
 const quiet = { info() {}, warn() {}, error() {} }
 const redis = await startRedis()
 const out: Record<string, unknown> = {}

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { parseArgs } from '../src/cli/args.js'
-import { writeCorpora } from '../loadtest/corpus.js'
+import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 import { runScenario } from '../loadtest/run.js'
 import { loadScenario } from '../loadtest/scenario.js'
 import { startRedis } from '../test/setup/redis-server.js'
@@ -35,28 +35,29 @@ const rushScale = (a['rush-scale'] as number | undefined) ?? 1
 const workers = (a.workers as number | undefined) ?? 1
 const KEY = 'bench-key-0123456789abcdef'
 
-if (!existsSync('loadtest/corpus/mixed.ndjson')) writeCorpora('loadtest/corpus')
-const corpus = readFileSync('loadtest/corpus/mixed.ndjson', 'utf8').split('\n').filter(Boolean)
+const corpus = readCorpus('mixed')
 let seq = 0
 const runTag = Date.now().toString(36)
 /** The next corpus body with a fresh event_id: every request is a new event. */
 function nextBody(): string {
   const i = seq++
-  const line = corpus[i % corpus.length]!
-  return line.replace(/"event_id":"([^"]*)"/, `"event_id":"$1-${runTag}-${i}"`)
+  return freshEvent(corpus[i % corpus.length]!, runTag, i)
 }
 
 const redis = await startRedis()
+const naive = (fix = '') => ({ entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url, NAIVE_FIX: fix } })
+// as in production: decision log on, a real PII secret; rules watching off so nothing but load moves
+const service = { API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef' }
 const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = {
   echo: { entry: 'bench/servers/echo.ts', env: {} },
-  naive: { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url } },
+  naive: naive(),
   // the ladder: the naive scorer with Bouncer's parts swapped in one at a time
-  'naive+velocity': { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url, NAIVE_FIX: 'velocity' } },
-  'naive+velocity+model': { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url, NAIVE_FIX: 'velocity,model' } },
-  'naive+velocity+model+rules': { entry: 'bench/servers/naive.ts', env: { REDIS_URL: redis.url, NAIVE_FIX: 'velocity,model,rules' } },
-  bouncer: { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: String(workers) } },
-  'bouncer-2-workers': { entry: 'src/server.ts', env: { REDIS_URL: redis.url, API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', WORKERS: '2' } },
-  'bouncer-memory': { entry: 'src/server.ts', env: { API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef' } },
+  'naive+velocity': naive('velocity'),
+  'naive+velocity+model': naive('velocity,model'),
+  'naive+velocity+model+rules': naive('velocity,model,rules'),
+  bouncer: { entry: 'src/server.ts', env: { ...service, REDIS_URL: redis.url, WORKERS: String(workers) } },
+  'bouncer-2-workers': { entry: 'src/server.ts', env: { ...service, REDIS_URL: redis.url, WORKERS: '2' } },
+  'bouncer-memory': { entry: 'src/server.ts', env: service },
 }
 
 interface TargetResult {
@@ -118,7 +119,9 @@ if (!a['no-rush']) {
   const t = ENTRIES[rushTarget]
   if (!t) throw new Error(`unknown rush target ${rushTarget}`)
   const served = await serve(t.entry, port, t.env)
-  await openLoop(500, 3, async () => void (await new Client(served.url, { authorization: `Bearer ${KEY}` }).post('/v1/score', nextBody())))
+  const warm = new Client(served.url, { authorization: `Bearer ${KEY}` })
+  await openLoop(500, 3, () => warm.post('/v1/score', nextBody()))
+  warm.close()
   const m = await measureCpu({ [rushTarget]: served.proc.pid!, redis: redis.pid }, () => runScenario(loadScenario('loadtest/scenarios/rush.json'), { url: served.url, key: KEY, scale: rushScale }))
   rush = m.result
   rushCpu = m.cpu

@@ -12,6 +12,7 @@ import { RedisStore, parseClusterNodes } from '../src/velocity/redis-store.js'
 import { hashTag, type Batch, type CounterOp } from '../src/velocity/store.js'
 import { startRedis, startRedisCluster } from '../test/setup/redis-server.js'
 import { machine, writeResult } from './machine.js'
+import { writesDuring } from './socket-writes.js'
 import { openLoop, percentiles } from './open-loop.js'
 
 /**
@@ -54,22 +55,6 @@ function countSent(client: Redis): { n: number } {
   return counter
 }
 
-/** Writes to the server socket during `fn`: each write is one request flight, i.e. one round trip. */
-async function writesDuring(client: Redis, fn: () => Promise<unknown>): Promise<number> {
-  const stream = client.stream
-  let n = 0
-  const write = stream.write.bind(stream)
-  stream.write = ((...args: Parameters<typeof write>) => {
-    n++
-    return write(...args)
-  }) as typeof stream.write
-  try {
-    await fn()
-  } finally {
-    stream.write = write
-  }
-  return n
-}
 
 // Bouncer: the claim plus one script call per entity (hash tag), all in one tick, then the write-back.
 const store = new RedisStore(redis.url, 1000)

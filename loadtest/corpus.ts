@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { sharedSignalData } from '../src/runtime.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
 
@@ -21,6 +21,17 @@ export function writeCorpora(dir = 'loadtest/corpus', scale = 1): { mixed: numbe
   writeFileSync(`${dir}/mixed.ndjson`, mixed.join('\n') + '\n')
   writeFileSync(`${dir}/attack.ndjson`, attack.join('\n') + '\n')
   return { mixed: mixed.length, attack: attack.length }
+}
+
+/** A corpus's request bodies, one JSON string each; the corpora are made first if they are missing. */
+export function readCorpus(name: 'mixed' | 'attack' = 'mixed', dir = 'loadtest/corpus'): string[] {
+  if (!existsSync(`${dir}/${name}.ndjson`)) writeCorpora(dir)
+  return readFileSync(`${dir}/${name}.ndjson`, 'utf8').split('\n').filter(Boolean)
+}
+
+/** A corpus body as a new event: its event_id gets `-tag-i`, so a replayed corpus is not idempotent retries. */
+export function freshEvent(body: string, tag: string, i: number): string {
+  return body.replace(/"event_id":"([^"]*)"/, `"event_id":"$1-${tag}-${i}"`)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process'
 import { parseArgs } from '../src/cli/args.js'
-import { sharedSignalData } from '../src/runtime.js'
-import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
+import { serve } from '../bench/proc.js'
+import { freshEvent, readCorpus } from './corpus.js'
 import { machine, writeResult } from '../bench/machine.js'
 import { openLoop, percentiles } from '../bench/open-loop.js'
 
@@ -15,35 +14,17 @@ const rate = (a.rate as number | undefined) ?? 1000
 const seconds = (a.seconds as number | undefined) ?? 20
 const port = (a.port as number | undefined) ?? 3917
 const key = 'bench-key-0123456789abcdef'
+const tag = Date.now().toString(36)
 
-const corpus = simulate(sharedSignalData().asn, { ...DEFAULT_PARAMS, seed: 4242, start: '2026-12-01T00:00:00+08:00' }).map((e) => {
-  const { label: _l, sim: _s, occurred_at: _o, ...body } = e
-  return JSON.stringify(body)
-})
-
-const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', API_KEYS: key, LOG_LEVEL: 'warn', ...(a.redis ? { REDIS_URL: a.redis as string } : {}) }
-const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-const stop = () => server.kill('SIGTERM')
-process.on('exit', stop)
-
-async function waitReady(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error('service did not become ready')
-}
-await waitReady()
+const corpus = readCorpus('mixed')
+const served = await serve('src/server.ts', port, { API_KEYS: key, LOG_LEVEL: 'warn', ...(a.redis ? { REDIS_URL: a.redis as string } : {}) })
+process.on('exit', () => served.proc.kill('SIGTERM'))
 
 async function run(duration: number, r: number, offset: number) {
   const serverLat = new Float64Array(Math.round(duration * r))
   let non2xx = 0
   const res = await openLoop(r, duration, async (k) => {
-    const resp = await fetch(`http://127.0.0.1:${port}/v1/score`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: corpus[(offset + k) % corpus.length]! })
+    const resp = await fetch(`${served.url}/v1/score`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: freshEvent(corpus[(offset + k) % corpus.length]!, tag, offset + k) })
     const body = (await resp.json()) as { latency_ms?: number }
     serverLat[k] = body.latency_ms ?? NaN
     if (resp.status < 200 || resp.status > 299) non2xx++
@@ -53,7 +34,7 @@ async function run(duration: number, r: number, offset: number) {
 
 await run(5, Math.min(rate, 500), 0) // warm-up: JIT, UA cache
 const res = await run(seconds, rate, 5 * Math.min(rate, 500))
-stop()
+await served.stop()
 
 const out = {
   store: a.redis ? 'redis' : 'memory',

@@ -1,9 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from '../src/cli/args.js'
 import { machine, writeResult } from '../bench/machine.js'
 import { Client } from '../bench/http-client.js'
 import { percentiles } from '../bench/open-loop.js'
-import { writeCorpora } from './corpus.js'
+import { freshEvent, readCorpus } from './corpus.js'
 import { loadScenario, schedule, type Scenario } from './scenario.js'
 
 /**
@@ -29,10 +28,8 @@ const DECISIONS = new Set(['allow', 'challenge', 'review', 'deny'])
 
 export async function runScenario(s: Scenario, opts: { url: string; key: string; scale?: number; corpusDir?: string }): Promise<RunResult> {
   const dir = opts.corpusDir ?? 'loadtest/corpus'
-  if (!existsSync(`${dir}/mixed.ndjson`)) writeCorpora(dir)
-  const read = (name: string) => readFileSync(`${dir}/${name}.ndjson`, 'utf8').split('\n').filter(Boolean)
-  const main = read(s.corpus)
-  const burst = s.burst_corpus ? read(s.burst_corpus) : []
+  const main = readCorpus(s.corpus, dir)
+  const burst = s.burst_corpus ? readCorpus(s.burst_corpus, dir) : []
   const plan = schedule(s, opts.scale ?? 1)
   const lat = new Float64Array(plan.length)
   let errors = 0
@@ -51,11 +48,10 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
         const due = t0 + plan[i]!.at * 1000
         const fromBurst = burst.length > 0 && plan[i]!.stage === s.burst_stage && (i * 0.6180339887) % 1 < (s.burst_share ?? 0)
         const pool = fromBurst ? burst : main
-        const body = JSON.parse(pool[i % pool.length]!) as { event_id: string }
-        body.event_id = `${body.event_id}-${runTag}-${i}`
+        const body = freshEvent(pool[i % pool.length]!, runTag, i)
         inflight.push(
           client
-            .post('/v1/score', JSON.stringify(body))
+            .post('/v1/score', body)
             .then((res) => {
               lat[i] = performance.now() - due
               if (res.status >= 500 || res.status === 429) {

@@ -37,14 +37,26 @@ const flushLog = () => {
 }
 const log = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }, logDest)
 
+let apiKeys = config.apiKeys
+let adminKeys = config.adminKeys
+// A worker finds the primary's development keys in its environment, so only the primary makes them.
+if ((!apiKeys || apiKeys.length === 0) && cluster.isPrimary) {
+  const key = `bk_dev_${randomBytes(18).toString('base64url')}`
+  apiKeys = [key]
+  if (adminKeys.length === 0) adminKeys = [`bk_admin_dev_${randomBytes(18).toString('base64url')}`]
+  process.env.API_KEYS = key
+  process.env.ADMIN_KEYS = adminKeys.join(',')
+  // Printed once, to stderr, so it is visible but never lands in the JSON decision log.
+  process.stderr.write(
+    `\n  WARNING: API_KEYS is not set; generated development keys for this run only:\n` +
+      `    API key:   ${key}\n    admin key: ${adminKeys[0]}\n` +
+      `  Try: curl -s localhost:${config.port}/v1/score -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d @examples/registration.json\n\n`,
+  )
+}
+
 // WORKERS=n: the primary only forks n workers that share the port (node:cluster hands out connections)
 // and passes shutdown signals on; each worker is a whole service with its own Redis connection.
 if (config.workers > 1 && cluster.isPrimary) {
-  if (!config.apiKeys || config.apiKeys.length === 0) {
-    // one development key for every worker, so any of them accepts it
-    process.env.API_KEYS = `bk_dev_${randomBytes(18).toString('base64url')}`
-    process.stderr.write(`\n  WARNING: API_KEYS is not set; generated a development key for this run only:\n    API key:   ${process.env.API_KEYS}\n\n`)
-  }
   log.info({ workers: config.workers }, 'starting workers')
   for (let i = 0; i < config.workers; i++) cluster.fork()
   let stopping = false
@@ -68,20 +80,6 @@ if (config.workers > 1 && cluster.isPrimary) {
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
 } else {
-  let apiKeys = config.apiKeys
-  let adminKeys = config.adminKeys
-  if (!apiKeys || apiKeys.length === 0) {
-    const key = `bk_dev_${randomBytes(18).toString('base64url')}`
-    apiKeys = [key]
-    if (adminKeys.length === 0) adminKeys = [`bk_admin_dev_${randomBytes(18).toString('base64url')}`]
-    // Printed once, to stderr, so it is visible but never lands in the JSON decision log.
-    process.stderr.write(
-      `\n  WARNING: API_KEYS is not set; generated development keys for this run only:\n` +
-        `    API key:   ${key}\n    admin key: ${adminKeys[0]}\n` +
-        `  Try: curl -s localhost:${config.port}/v1/score -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d @examples/registration.json\n\n`,
-    )
-  }
-
   let runtime
   try {
     runtime = await createRuntime(config, log, { decisionLog: (line) => log.info({ decision: line }, 'decision') })
@@ -92,7 +90,7 @@ if (config.workers > 1 && cluster.isPrimary) {
   }
 
   // Per-request access logs are off (level warn): the decision log is the one line per request.
-  const app = await buildApp(config, { runtime, apiKeys, adminKeys, logger: log.child({ component: 'http' }, { level: 'warn' }) })
+  const app = await buildApp(config, { runtime, apiKeys: apiKeys ?? [], adminKeys, logger: log.child({ component: 'http' }, { level: 'warn' }) })
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) log.error({ err }, 'shutting down after error')
     await app.close()

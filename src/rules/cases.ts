@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { combine, evaluateRules, type Thresholds } from '../decision/combine.js'
 import { Decision, EVENT_TYPES } from '../events/schemas.js'
 import type { Features } from '../features/extract.js'
+import { parseYamlFile, position } from '../util/yaml-position.js'
 import { ruleFiles, suggestFeature, type RuleSet } from './ruleset.js'
 
 /**
@@ -53,10 +53,9 @@ export function runCases(dir: string, set: RuleSet, thresholds: Thresholds): Cas
   for (const ruleFile of ruleFiles(dir)) {
     const file = join(dir, casesFileFor(ruleFile))
     if (!existsSync(file)) continue
-    const lc = new LineCounter()
-    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lc })
-    if (doc.errors.length) {
-      for (const e of doc.errors) errors.push(`${file}:${lc.linePos(e.pos[0]).line} YAML: ${e.message.split('\n')[0]}`)
+    const { doc, lc, errors: yamlErrors } = parseYamlFile(readFileSync(file, 'utf8'), file)
+    if (yamlErrors.length) {
+      for (const e of yamlErrors) errors.push(`${e.file}:${e.line} ${e.message}`)
       continue
     }
     const top = CasesFile.safeParse(doc.toJS())
@@ -65,8 +64,7 @@ export function runCases(dir: string, set: RuleSet, thresholds: Thresholds): Cas
       continue
     }
     top.data.cases.forEach((raw, i) => {
-      const node = doc.getIn(['cases', i], true) as { range?: [number, number, number] } | undefined
-      const line = node?.range ? lc.linePos(node.range[0]).line : 1
+      const { line } = position(doc, lc, ['cases', i])
       const parsed = CaseSchema.safeParse(raw)
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!

@@ -82,7 +82,7 @@ export function parseCounters(text: string, file: string): { counters: CounterSp
       if (!compiled.compiled) return fail('where: this condition uses a construct outside the compiled subset; filters must compile', 'where')
       const test = compiled.test
       const noCtx = { full: () => ({}), sparse: () => ({}) }
-      where = { expr: c.where, test: (features) => test(REQUEST_CATALOG.toSlots(features), noCtx) === true }
+      where = { expr: c.where, test: (slots) => test(slots, noCtx) === true }
     }
     const tag = c.key.join('+')
     const keys = (keysPerTag.get(tag) ?? (tag === 'account' ? 1 : 0)) + 1

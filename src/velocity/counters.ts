@@ -1,5 +1,5 @@
 import type { EventType, ScoreRequest } from '../events/schemas.js'
-import type { FeatureDef } from '../features/catalog.js'
+import { REQUEST_CATALOG, type FeatureDef } from '../features/catalog.js'
 import type { CounterOp } from './store.js'
 
 /**
@@ -52,7 +52,8 @@ export interface CounterSpec {
   /** events whose features include the counter; defaults to `events` */
   reads?: EventType[]
   /** only events passing this add to it (they still read it) */
-  where?: { expr: string; test: (features: Readonly<Record<string, unknown>>) => boolean }
+  /** `slots`: the event's request features in REQUEST_CATALOG order, built once per event for every filter */
+  where?: { expr: string; test: (slots: unknown[]) => boolean }
   /** where it was declared, for messages */
   at?: string
 }
@@ -118,6 +119,7 @@ export class CounterPlan {
   plan(e: ScoreRequest, id: Identity, features: Readonly<Record<string, unknown>>): PlannedOps {
     const ops: CounterOp[] = []
     const out: string[] = []
+    let slots: unknown[] | undefined
     for (const c of this.compiled) {
       if (!c.reads.has(e.event)) continue
       let keyPart = ''
@@ -133,7 +135,7 @@ export class CounterPlan {
       if (!complete) continue
       // The hash tag names the entity, so one entity's counters share a Redis Cluster slot and one Lua call.
       const base = `${this.prefix}${KEY_VERSION}:{${c.tagName}:${keyPart}}:${c.spec.name}`
-      const feeds = c.feeds.has(e.event) && (c.spec.where?.test(features) ?? true)
+      const feeds = c.feeds.has(e.event) && (c.spec.where === undefined || c.spec.where.test((slots ??= REQUEST_CATALOG.toSlots(features))))
       if (c.spec.aggregate === 'distinct') {
         const member = id[c.spec.of as KeyField]
         if (member === undefined) continue

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
-import { MAX_KEYS_PER_CALL, MAX_KEYS_PER_SLOT_CALL } from './limits.js'
+import { MAX_KEYS_PER_SLOT_CALL } from './limits.js'
 import { PENDING_TTL_MS, hashTag, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -42,8 +42,6 @@ interface Group {
   ops: { index: number; width: number }[]
   hasAccount: boolean
 }
-
-export { MAX_KEYS_PER_CALL, MAX_KEYS_PER_SLOT_CALL }
 
 export type RedisTarget = { url: string } | { cluster: ClusterNode[] }
 
@@ -99,11 +97,10 @@ export class RedisStore implements VelocityStore {
     })
     this.client.defineCommand('bouncerClaim', { numberOfKeys: 1, lua: SCRIPTS.bouncerClaim })
     if (this.calls === 'single') {
-      // One call per event: the key count comes first, as EVALSHA takes it.
+      // One command each, the key count as its first argument, as EVALSHA takes it.
       for (const name of ['bouncerCounters', 'bouncerUndo'] as const) {
         this.client.defineCommand(name, { lua: SCRIPTS[name] })
-        const call = (this.client as unknown as Record<string, Call>)[name]!.bind(this.client)
-        for (let n = 1; n <= MAX_KEYS_PER_CALL; n++) this.defined.set(`${name}${n}`, (...args: Arg[]) => call(n, ...args))
+        this.defined.set(name, (this.client as unknown as Record<string, Call>)[name]!.bind(this.client))
       }
     } else {
       // Defined up front: an auto-pipeline copies the client's commands when it is created, so a command
@@ -118,14 +115,15 @@ export class RedisStore implements VelocityStore {
   }
 
   /**
-   * The script for a call of `keys` keys. On a cluster it is a command with that fixed key count
+   * Call a script on `keys`. On a cluster it goes through the command with that fixed key count
    * (`bouncerCounters3`): ioredis routes an auto-pipelined cluster command by its first argument, which
    * must then be a key rather than the key count. Every variant is the same script, so the same SHA.
    */
-  private script(name: 'bouncerCounters' | 'bouncerUndo', keys: number): Call {
-    const call = this.defined.get(`${name}${keys}`)
-    if (!call) throw new Error(`${keys} keys in one call: more than ${this.calls === 'single' ? MAX_KEYS_PER_CALL : MAX_KEYS_PER_SLOT_CALL}; declare fewer counters per entity`)
-    return call
+  private run(name: 'bouncerCounters' | 'bouncerUndo', keys: string[], args: Arg[]): Promise<unknown> {
+    if (this.calls === 'single') return this.defined.get(name)!(keys.length, ...keys, ...args)
+    const call = this.defined.get(`${name}${keys.length}`)
+    if (!call) throw new Error(`${keys.length} keys in one call: more than ${MAX_KEYS_PER_SLOT_CALL}; declare fewer counters per entity`)
+    return call(...keys, ...args)
   }
 
   async ready(): Promise<void> {
@@ -171,7 +169,7 @@ export class RedisStore implements VelocityStore {
     const keys = g.hasAccount ? [...g.keys, b.account!.key] : [...g.keys]
     if (claim) keys.push(b.idempotencyKey)
     const claimTtl = Math.min(b.idempotencyTtlMs, PENDING_TTL_MS)
-    return this.script('bouncerCounters', keys.length)(...keys, b.now, g.ops.length, g.hasAccount ? '1' : '0', b.account?.setIfAbsent ?? '', b.account?.ttlMs ?? 0, claim ? '1' : '0', claimTtl, b.nonce, ...g.argv)
+    return this.run('bouncerCounters', keys, [b.now, g.ops.length, g.hasAccount ? '1' : '0', b.account?.setIfAbsent ?? '', b.account?.ttlMs ?? 0, claim ? '1' : '0', claimTtl, b.nonce, ...g.argv])
   }
 
   async execute(b: Batch): Promise<BatchResult> {
@@ -233,7 +231,7 @@ export class RedisStore implements VelocityStore {
     const accountSet = g.hasAccount && r[0] === 1
     if (accountSet) keys.push(b.account!.key)
     if (keys.length === 0) return Promise.resolve(1)
-    return this.script('bouncerUndo', keys.length)(...keys, accountSet ? keys.length - 1 : keys.length, accountSet ? '1' : '0', b.now, ...argv)
+    return this.run('bouncerUndo', keys, [accountSet ? keys.length - 1 : keys.length, accountSet ? '1' : '0', b.now, ...argv])
   }
 
   async finalize(f: Finalize): Promise<void> {

@@ -13,6 +13,11 @@ import { Rng } from '../../src/sim/random.js'
 const SHIPPED = 'models/risk-gbt'
 const SHIPPED_LR = 'models/risk-lr'
 
+/** Random feature values shaped like the service's: many zeros, flags, and long-tailed counts. */
+function featureRows(r: Rng, length: number, zeroShare: number, countScale: number): Float32Array {
+  return Float32Array.from({ length }, () => (r.chance(zeroShare) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(countScale))))
+}
+
 function copyModel(): string {
   const d = mkdtempSync(join(tmpdir(), 'bouncer-model-'))
   cpSync(SHIPPED, d, { recursive: true })
@@ -37,11 +42,9 @@ describe('shipped linear model (baseline)', () => {
   afterAll(() => model.close())
 
   it('matches the trainer’s own prediction to 1e-5 (ONNX parity)', async () => {
-    const r = new Rng(42)
     const n = 200
     const f = model.card.features.length
-    const rows = new Float32Array(n * f)
-    for (let i = 0; i < rows.length; i++) rows[i] = r.chance(0.3) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(20))
+    const rows = featureRows(new Rng(42), n * f, 0.3, 20)
     const onnx = await model.predictBatch(rows, n)
     for (let i = 0; i < n; i++) {
       expect(Math.abs(onnx[i]! - predictLinear(model.card.linear!, rows.subarray(i * f, (i + 1) * f)))).toBeLessThan(1e-5)
@@ -77,11 +80,9 @@ describe('shipped tree model', () => {
 
   it('ONNX output equals the trees read back from the file to 1e-5', async () => {
     const trees = readGbtFromOnnx(readFileSync(join(SHIPPED, 'model.onnx')), model.card.features.length)
-    const r = new Rng(8)
     const n = 200
     const f = model.card.features.length
-    const rows = new Float32Array(n * f)
-    for (let i = 0; i < rows.length; i++) rows[i] = r.chance(0.4) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(10))
+    const rows = featureRows(new Rng(8), n * f, 0.4, 10)
     const onnx = await model.predictBatch(rows, n)
     for (let i = 0; i < n; i++) expect(Math.abs(onnx[i]! - predictGbt(trees, rows.subarray(i * f, (i + 1) * f)))).toBeLessThan(1e-5)
   })
@@ -89,7 +90,7 @@ describe('shipped tree model', () => {
   it('gives each of many concurrent predictions what it would get alone (micro-batched runs)', async () => {
     const r = new Rng(9)
     const f = model.card.features.length
-    const vectors = Array.from({ length: 150 }, () => Float32Array.from({ length: f }, () => (r.chance(0.4) ? 0 : r.chance(0.5) ? 1 : Math.floor(r.exp(10)))))
+    const vectors = Array.from({ length: 150 }, () => featureRows(r, f, 0.4, 10))
     const together = await Promise.all(vectors.map((v) => model.predict(v)))
     for (let i = 0; i < vectors.length; i++) expect(together[i]).toBe((await model.predictBatch(vectors[i]!, 1))[0])
   })

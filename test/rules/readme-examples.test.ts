@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { DEFAULT_THRESHOLDS } from '../../src/decision/scorer.js'
 import { runCases } from '../../src/rules/cases.js'
 import { parseCounters } from '../../src/rules/counters-file.js'
+import { REQUEST_CATALOG } from '../../src/features/catalog.js'
 import { loadRuleSet } from '../../src/rules/ruleset.js'
 
 /** The worked examples in rules/README.md must work as written: added to the shipped rules, they compile and their cases pass. */
@@ -39,7 +40,7 @@ describe('rules/README.md worked examples', () => {
     const { counters, errors } = parseCounters(renamed, 'rules/README.md')
     expect(errors).toEqual([])
     expect(counters[0]).toMatchObject({ aggregate: 'sum', of: 'coupon.value', key: ['account'], windows: ['24h'] })
-    expect(counters[0]!.where!.test({ 'ip.private': false })).toBe(true)
-    expect(counters[0]!.where!.test({ 'ip.private': true })).toBe(false)
+    expect(counters[0]!.where!.test(REQUEST_CATALOG.toSlots({ 'ip.private': false }))).toBe(true)
+    expect(counters[0]!.where!.test(REQUEST_CATALOG.toSlots({ 'ip.private': true }))).toBe(false)
   })
 })

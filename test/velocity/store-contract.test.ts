@@ -3,6 +3,7 @@ import { MemoryStore } from '../../src/velocity/memory-store.js'
 import { RedisStore, parseClusterNodes } from '../../src/velocity/redis-store.js'
 import type { Batch, CounterOp, VelocityStore } from '../../src/velocity/store.js'
 import type { Redis } from 'ioredis'
+import { writesDuring } from '../../bench/socket-writes.js'
 import { uniq } from '../helpers.js'
 
 const H = 3_600_000
@@ -282,21 +283,13 @@ describe('redis store specifics', () => {
   it('sends one event in one write: the claim and one call per hash tag, pipelined', async () => {
     const client = store.client as Redis
     await client.ping()
-    const stream = client.stream
-    let writes = 0
-    const write = stream.write.bind(stream)
-    stream.write = ((...args: Parameters<typeof write>) => {
-      writes++
-      return write(...args)
-    }) as typeof stream.write
-    try {
-      const ops = ['ip', 'device', 'account', 'email', 'campaign+ip'].map((t) => count(`t:{${t}:${uniq()}}:x:1h`))
-      const r = await store.execute(batch(T0, [...ops, distinct(`t:{ip:${uniq()}}:d`, 'a')]))
-      expect(r.status).toBe('fresh')
-      expect(writes).toBe(1)
-    } finally {
-      stream.write = write
-    }
+    const ops = ['ip', 'device', 'account', 'email', 'campaign+ip'].map((t) => count(`t:{${t}:${uniq()}}:x:1h`))
+    let status = ''
+    const writes = await writesDuring(client, async () => {
+      status = (await store.execute(batch(T0, [...ops, distinct(`t:{ip:${uniq()}}:d`, 'a')]))).status
+    })
+    expect(status).toBe('fresh')
+    expect(writes).toBe(1)
   })
 
   it('puts a TTL on the sketches of a distinct key past its cap', async () => {
