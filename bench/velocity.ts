@@ -7,7 +7,7 @@ import { sharedSignalData } from '../src/runtime.js'
 import { UaAnalyzer } from '../src/signals/useragent.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
 import { makeHasher } from '../src/util/hash.js'
-import { CounterPlan } from '../src/velocity/counters.js'
+import { CounterPlan, KEY_VERSION } from '../src/velocity/counters.js'
 import { RedisStore, parseClusterNodes } from '../src/velocity/redis-store.js'
 import { hashTag, type Batch, type CounterOp } from '../src/velocity/store.js'
 import { startRedis, startRedisCluster } from '../test/setup/redis-server.js'
@@ -61,7 +61,7 @@ const store = new RedisStore(redis.url, 1000)
 await store.ready()
 const client = store.client as Redis
 const admin = new Redis(redis.url)
-const idem = (k: number) => `bn:v3:{idem:b${k}}`
+const idem = (k: number) => `bn:${KEY_VERSION}:{idem:b${k}}`
 const batch = (k: number): Batch => ({ now: Date.now(), idempotencyKey: idem(k), idempotencyTtlMs: 60_000, nonce: `n${k}`, ops: events[k % events.length]!.ops })
 // Round trips on the critical path, one event at a time so that no other event shares a write.
 let tripWrites = 0

@@ -67,7 +67,7 @@ export function counterFeatures(specs: readonly CounterSpec[]): FeatureDef[] {
 }
 
 /** Bumped when the key layout changes, so a new layout never reads an old one's values. */
-export const KEY_VERSION = 'v3'
+export const KEY_VERSION = 'v4'
 
 interface CompiledCounter {
   spec: CounterSpec

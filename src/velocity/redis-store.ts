@@ -152,13 +152,18 @@ export class RedisStore implements VelocityStore {
       const op = b.ops[i]!
       const g = get(this.calls === 'slot' ? hashTag(op.key) : '')
       g.keys.push(op.key)
+      // Every number the script would format or parse is sent ready-made (counters.lua says why).
+      const w = op.windowsMs
+      let longest = 0
+      for (let j = 1; j < w.length; j++) if (w[j]! > w[longest]!) longest = j
       if (op.kind === 'count') {
-        g.argv.push('c', op.add, op.windowsMs.length, op.buckets, ...op.windowsMs)
-        g.ops.push({ index: i, width: op.windowsMs.length })
+        g.argv.push('c', String(op.add), w.length, op.buckets, longest + 1, String(w[longest]! + w[longest]! / op.buckets))
+        for (const ms of w) g.argv.push(String(Math.floor(b.now / (ms / op.buckets))))
       } else {
-        g.argv.push('d', op.member, op.cap, op.windowsMs.length, ...op.windowsMs)
-        g.ops.push({ index: i, width: op.windowsMs.length })
+        g.argv.push('d', op.member, op.cap, w.length, String(w[longest]!))
+        for (const ms of w) g.argv.push(String(ms), String(b.now - ms + 1))
       }
+      g.ops.push({ index: i, width: w.length })
     }
     if (b.account) get(this.calls === 'slot' ? hashTag(b.account.key) : '').hasAccount = true
     if (this.calls === 'single' && byTag.size === 0) get('')

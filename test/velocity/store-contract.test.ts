@@ -259,6 +259,28 @@ describe('redis store specifics', () => {
     expect(await store.client.pttl(c)).toBeLessThanOrEqual(H + H / 60)
   })
 
+  it('keeps only buckets inside their window after each access, sparse or busy', async () => {
+    const k = `t:c:${uniq()}`
+    const W = [10 * 60_000, 60 * 60_000]
+    let t = T0
+    let seed = 5
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    for (let i = 0; i < 300; i++) {
+      const r = rand()
+      t += r < 0.5 ? Math.floor(rand() * 20_000) : r < 0.8 ? Math.floor(rand() * 600_000) : Math.floor(rand() * 7_200_000)
+      await store.execute(batch(t, [counts(k, rand() < 0.7 ? 1 : 0, W)]))
+      const fields = Object.keys(await store.client.hgetall(k))
+      for (const f of fields) {
+        const m = /^(\d+):(\d+)$/.exec(f)
+        if (!m) continue
+        const B = W[Number(m[1]) - 1]! / 60
+        const now = Math.floor(t / B)
+        expect(Number(m[2]), `step ${i}: ${f}`).toBeGreaterThan(now - 60)
+        expect(Number(m[2]), `step ${i}: ${f}`).toBeLessThanOrEqual(now)
+      }
+    }
+  })
+
   it('pins every script by SHA-1 (src/velocity/lua/scripts.sha1): a changed script is a reviewed change', async () => {
     const { readFileSync } = await import('node:fs')
     const { createHash } = await import('node:crypto')
