@@ -211,7 +211,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     }
   }
   if (config.piiSecretIsDefault) log.warn({}, 'PII_SECRET is not set: identifiers are hashed with a public development secret. Set PII_SECRET in production.')
-  const hash = makeHasher(config.piiSecret)
+  // Event ids are unique, so they would only push recurring identifiers out of the hasher's memory.
+  const hash = makeHasher(config.piiSecret, { cacheSize: 50_000, uncached: ['event', 'decision'] })
   const data = sharedSignalData()
   const scorer = new Scorer({
     store,

@@ -137,7 +137,8 @@ export class Scorer {
     const { deps, counters } = this.perRules
     const { features, identity } = extractFeatures(req, deps)
     const planned = counters.plan(req, identity, features)
-    const idemKey = counters.idempotencyKey(this.d.hash('event', req.event_id))
+    const eventHash = this.d.hash('event', req.event_id)
+    const idemKey = counters.idempotencyKey(eventHash)
     const accountKey = counters.accountKey(identity)
     const batch: Batch = {
       now,
@@ -245,14 +246,14 @@ export class Scorer {
       latency_ms: 0,
       decision_id: decisionId,
     }
-    if (opts.explain) response.features = sortedFeatures(features)
-
     // Stored without `features` or latency, so a retry gets the decision, not one caller's explain view.
-    if (!degraded.includes('velocity')) {
+    const stored = degraded.includes('velocity') ? undefined : JSON.stringify(response)
+    if (opts.explain) response.features = sortedFeatures(features)
+    if (stored !== undefined) {
       const finalize = this.d.store.finalize({
         idempotencyKey: idemKey,
         idempotencyTtlMs: this.d.idempotencyTtlMs,
-        response: JSON.stringify({ ...response, features: undefined }),
+        response: stored,
         account:
           req.event === 'registration'
             ? { key: accountKey, value: JSON.stringify({ t: memo?.t ?? now, s: c.score, d: c.decision, r: c.reasons.slice(0, 8).map((x) => x.code), dv: identity.device, px: identity.ip_prefix } satisfies AccountMemo), ttlMs: ACCOUNT_TTL_MS }
@@ -264,7 +265,7 @@ export class Scorer {
     response.latency_ms = this.latency(t0)
     if (this.d.log) this.d.log({
       decision_id: decisionId,
-      event_id_hash: this.d.hash('event', req.event_id),
+      event_id_hash: eventHash,
       event: req.event,
       decision: c.decision,
       score: c.score,

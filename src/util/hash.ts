@@ -13,15 +13,46 @@ const BLOCK = 64
  * once: the same output as `createHmac`, at 2.3 µs a call instead of 5.1 µs (`createHmac` builds a keyed
  * object per call, and a scored event hashes up to eight identifiers). A test holds it to `createHmac`.
  */
-export function makeHasher(secret: string): Hasher {
+export interface HasherOptions {
+  /**
+   * Identifiers remembered per generation (two generations are kept): the same IP, device or account
+   * recurs across a session and a campaign, and a lookup costs ~0.1 µs against 2.3 µs to hash. 0 turns
+   * the memory off. It holds raw identifiers in process memory only, as the request itself does.
+   */
+  cacheSize?: number
+  /** kinds never remembered: values seen once (event ids) would only push the recurring ones out */
+  uncached?: readonly string[]
+}
+
+export function makeHasher(secret: string, opts: HasherOptions = {}): Hasher {
   let key = Buffer.from(secret, 'utf8')
   if (key.length > BLOCK) key = hash('sha256', key, 'buffer')
   const padded = Buffer.alloc(BLOCK)
   key.copy(padded)
   const ipad = Buffer.from(padded.map((b) => b ^ 0x36))
   const opad = Buffer.from(padded.map((b) => b ^ 0x5c))
-  return (kind, value) => {
-    const inner = hash('sha256', Buffer.concat([ipad, Buffer.from(`${kind}\0${value}`, 'utf8')]), 'buffer')
+  const hmac = (input: string) => {
+    const inner = hash('sha256', Buffer.concat([ipad, Buffer.from(input, 'utf8')]), 'buffer')
     return hash('sha256', Buffer.concat([opad, inner]), 'base64url').slice(0, 22)
+  }
+  const size = opts.cacheSize ?? 0
+  if (size <= 0) return (kind, value) => hmac(`${kind}\0${value}`)
+  const uncached = new Set(opts.uncached ?? [])
+  // Two generations: a value used in this one or the last is kept; the oldest generation is dropped whole
+  // when this one fills, which bounds memory without per-entry bookkeeping on the hot path.
+  let young = new Map<string, string>()
+  let old = new Map<string, string>()
+  return (kind, value) => {
+    const input = `${kind}\0${value}`
+    if (uncached.has(kind)) return hmac(input)
+    let h = young.get(input)
+    if (h !== undefined) return h
+    h = old.get(input) ?? hmac(input)
+    if (young.size >= size) {
+      old = young
+      young = new Map()
+    }
+    young.set(input, h)
+    return h
   }
 }

@@ -18,4 +18,16 @@ describe('identifier hashing', () => {
     expect(makeHasher('s-0123456789abcdef')('ip', 'x')).not.toBe(makeHasher('s-0123456789abcdef')('email', 'x'))
     expect(makeHasher('s-0123456789abcdef')('ip', 'x')).not.toBe(makeHasher('t-0123456789abcdef')('ip', 'x'))
   })
+  it('remembers recent identifiers without changing any hash, across generations', () => {
+    const plain = makeHasher('s-0123456789abcdef')
+    const cached = makeHasher('s-0123456789abcdef', { cacheSize: 50, uncached: ['event'] })
+    let seed = 3
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31)
+    // 2,000 lookups over 120 values: repeats inside and across the two 50-entry generations, and rollovers
+    for (let i = 0; i < 2000; i++) {
+      const kind = ['ip', 'dev', 'event'][rand() % 3]!
+      const value = `v${rand() % 120}`
+      expect(cached(kind, value), `${kind} ${value}`).toBe(plain(kind, value))
+    }
+  })
 })
