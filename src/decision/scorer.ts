@@ -254,6 +254,7 @@ export class Scorer {
         idempotencyKey: idemKey,
         idempotencyTtlMs: this.d.idempotencyTtlMs,
         response: stored,
+        urgent: this.d.mode === 'replay',
         account:
           req.event === 'registration'
             ? { key: accountKey, value: JSON.stringify({ t: memo?.t ?? now, s: c.score, d: c.decision, r: c.reasons.slice(0, 8).map((x) => x.code), dv: identity.device, px: identity.ip_prefix } satisfies AccountMemo), ttlMs: ACCOUNT_TTL_MS }

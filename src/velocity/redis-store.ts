@@ -43,6 +43,9 @@ interface Group {
   hasAccount: boolean
 }
 
+/** The longest a write-back waits for another event's call to ride with. */
+const DEFER_MS = 1
+
 export type RedisTarget = { url: string } | { cluster: ClusterNode[] }
 
 /** `host:port,host:port` → cluster seed nodes */
@@ -178,6 +181,7 @@ export class RedisStore implements VelocityStore {
   }
 
   async execute(b: Batch): Promise<BatchResult> {
+    if (this.deferred.length > 0) this.sendDeferred()
     const groups = this.group(b)
     if (this.calls === 'single') {
       const r = (await withBudget(this.counters(b, groups[0]!, true), this.timeoutMs)) as (number | string | null)[]
@@ -239,11 +243,36 @@ export class RedisStore implements VelocityStore {
     return this.run('bouncerUndo', keys, [accountSet ? keys.length - 1 : keys.length, accountSet ? '1' : '0', b.now, ...argv])
   }
 
-  async finalize(f: Finalize): Promise<void> {
+  /**
+   * Write-backs waiting for the next event's call. Sent in the same tick as that call, they share its
+   * socket write and its reply read (auto-pipelining): at a steady 2,000 events/s that is one write and
+   * one wake-up per event instead of two. A timer sends them within `DEFER_MS` when no event comes.
+   */
+  private deferred: (() => void)[] = []
+  private deferTimer: NodeJS.Timeout | undefined
+
+  private sendDeferred(): void {
+    if (this.deferTimer) clearTimeout(this.deferTimer)
+    this.deferTimer = undefined
+    const sends = this.deferred
+    this.deferred = []
+    for (const send of sends) send()
+  }
+
+  finalize(f: Finalize): Promise<void> {
     // Two keys in two slots: two plain SETs, pipelined.
-    const writes: Promise<unknown>[] = [this.client.set(f.idempotencyKey, f.response, 'PX', f.idempotencyTtlMs)]
-    if (f.account) writes.push(this.client.set(f.account.key, f.account.value, 'PX', f.account.ttlMs))
-    await withBudget(Promise.all(writes), this.timeoutMs * 4)
+    const send = () => {
+      const writes: Promise<unknown>[] = [this.client.set(f.idempotencyKey, f.response, 'PX', f.idempotencyTtlMs)]
+      if (f.account) writes.push(this.client.set(f.account.key, f.account.value, 'PX', f.account.ttlMs))
+      return withBudget(Promise.all(writes), this.timeoutMs * 4).then(() => undefined)
+    }
+    // Replays await every write-back before their next event; a retry of a live event meanwhile finds the
+    // claim pending and waits for the stored decision (Scorer.waitForStored), as it would for a slow write.
+    if (f.urgent) return send()
+    return new Promise((resolve, reject) => {
+      this.deferred.push(() => void send().then(resolve, reject))
+      this.deferTimer ??= setTimeout(() => this.sendDeferred(), DEFER_MS)
+    })
   }
 
   async stored(key: string): Promise<string | null> {
@@ -267,6 +296,11 @@ export class RedisStore implements VelocityStore {
   }
 
   async close(): Promise<void> {
+    if (this.deferred.length > 0) {
+      this.sendDeferred()
+      // the last write-backs reach Redis before the connection goes: a reply to a later command means so
+      await this.client.ping().catch(() => undefined)
+    }
     this.client.disconnect()
   }
 }

@@ -57,6 +57,8 @@ export interface Finalize {
   idempotencyTtlMs: number
   response: string
   account?: { key: string; value: string; ttlMs: number } | undefined
+  /** send at once instead of with the next event's call (replay awaits each write-back) */
+  urgent?: boolean
 }
 
 export interface VelocityStore {

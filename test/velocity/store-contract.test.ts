@@ -314,6 +314,28 @@ describe('redis store specifics', () => {
     expect(writes).toBe(1)
   })
 
+  it("sends an event's write-back with the next event's call, in that call's write", async () => {
+    const client = store.client as Redis
+    await client.ping()
+    const idem = `t:idem:${uniq()}`
+    let stored: Promise<void> | undefined
+    const writes = await writesDuring(client, async () => {
+      stored = store.finalize({ idempotencyKey: idem, idempotencyTtlMs: 60_000, response: '{"decision":"deny"}' })
+      await store.execute(batch(T0, [count(`t:c:${uniq()}`)]))
+      await stored
+    })
+    expect(writes).toBe(1)
+    expect(await client.get(idem)).toBe('{"decision":"deny"}')
+    // with no event to ride with, it goes by itself, and an urgent one at once
+    const lone = `t:idem:${uniq()}`
+    await store.finalize({ idempotencyKey: lone, idempotencyTtlMs: 60_000, response: '1' })
+    expect(await client.get(lone)).toBe('1')
+    const urgent = `t:idem:${uniq()}`
+    const writesUrgent = await writesDuring(client, () => store.finalize({ idempotencyKey: urgent, idempotencyTtlMs: 60_000, response: '2', urgent: true }))
+    expect(writesUrgent).toBe(1)
+    expect(await client.get(urgent)).toBe('2')
+  })
+
   it('puts a TTL on the sketches of a distinct key past its cap', async () => {
     const tag = uniq('hll')
     const k = `t:{${tag}}:d`
