@@ -77,7 +77,10 @@ export class Client {
   private readonly heads = new Map<string, string>()
   private readonly extra: string
 
-  constructor(url: string, headers: Record<string, string> = {}) {
+  /** requests waiting for a connection once `maxSockets` are busy, oldest first */
+  private readonly waiting: { head: string; body: string; p: Pending }[] = []
+
+  constructor(url: string, headers: Record<string, string> = {}, private readonly maxSockets = 256) {
     const u = new URL(url)
     this.host = u.hostname
     this.port = Number(u.port)
@@ -97,19 +100,34 @@ export class Client {
       head = `POST ${path} HTTP/1.1\r\nhost: ${this.host}:${this.port}\r\ncontent-type: application/json\r\n${this.extra}content-length: `
       this.heads.set(path, head)
     }
-    const conn = this.idle.pop() ?? this.open()
-    return new Promise((resolve, reject) => conn.send(`${head}${Buffer.byteLength(body)}\r\n\r\n`, body, { resolve, reject }))
+    const full = `${head}${Buffer.byteLength(body)}\r\n\r\n`
+    return new Promise((resolve, reject) => {
+      const conn = this.idle.pop() ?? (this.all.size < this.maxSockets ? this.open() : undefined)
+      // Past maxSockets a request waits for a connection, as a browser's or an agent's would; its latency
+      // still counts from when it was due. (Opening sockets without bound overflows the listen backlog.)
+      if (conn) conn.send(full, body, { resolve, reject })
+      else this.waiting.push({ head: full, body, p: { resolve, reject } })
+    })
+  }
+
+  private free(c: Conn): void {
+    const next = this.waiting.shift()
+    if (next) c.send(next.head, next.body, next.p)
+    else this.idle.push(c)
   }
 
   private open(): Conn {
     const c = new Conn(
       this.host,
       this.port,
-      (free) => this.idle.push(free),
+      (free) => this.free(free),
       (gone) => {
         this.all.delete(gone)
         const i = this.idle.indexOf(gone)
         if (i >= 0) this.idle.splice(i, 1)
+        // a waiting request takes a fresh connection in place of the lost one
+        const next = this.waiting.shift()
+        if (next) this.open().send(next.head, next.body, next.p)
       },
     )
     this.all.add(c)
@@ -120,5 +138,6 @@ export class Client {
     for (const c of this.all) c.socket.destroy()
     this.all.clear()
     this.idle.length = 0
+    for (const w of this.waiting.splice(0)) w.p.reject(new Error('client closed'))
   }
 }

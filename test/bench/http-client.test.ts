@@ -31,6 +31,14 @@ describe('bench load client', () => {
     client.close()
   })
 
+  it('queues requests past maxSockets instead of opening more connections', async () => {
+    const client = new Client(url, {}, 4)
+    const replies = await Promise.all(Array.from({ length: 60 }, (_, i) => client.post('/echo', JSON.stringify({ i }))))
+    expect(replies.map((r) => JSON.parse(r.body).got.i)).toEqual(Array.from({ length: 60 }, (_, i) => i))
+    expect(client.connections).toBe(4)
+    client.close()
+  })
+
   it('reports status codes other than 200 with their body', async () => {
     const client = new Client(url)
     const r = await client.post('/teapot', '{}')
