@@ -279,8 +279,9 @@ export class RedisStore implements VelocityStore {
 
   /**
    * Write-backs waiting for the next event's call. Sent in the same tick as that call, they share its
-   * socket write and its reply read (the corked tick; auto-pipelining on a cluster): at a steady 2,000 events/s that is one write and
-   * one wake-up per event instead of two. A timer sends them within `DEFER_MS` when no event comes.
+   * socket write and its reply read (the corked tick; auto-pipelining on a cluster): at a steady 2,000
+   * events/s that is one write and one wake-up per event instead of two. A timer sends them within
+   * `DEFER_MS` when no event comes.
    */
   private deferred: (() => void)[] = []
   private deferTimer: NodeJS.Timeout | undefined
