@@ -22,6 +22,9 @@ async function values(store: VelocityStore, b: Batch): Promise<number[]> {
   return r.values
 }
 
+/** A seeded generator in [0, 1), so a failing random walk replays the same way. */
+const lcg = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+
 // One contract, two implementations: the embedded store must behave exactly like the Redis scripts.
 const stores: [string, () => Promise<VelocityStore>][] = [
   ['memory', async () => new MemoryStore()],
@@ -84,8 +87,7 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     const W = 10 * 60_000
     const B = W / 60
     let t = T0
-    let seed = 7
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const rand = lcg(7)
     const adds: number[] = []
     for (let i = 0; i < 400; i++) {
       const r = rand()
@@ -102,8 +104,7 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     const k = `t:c:${uniq()}`
     const W = [10 * 60_000, 60 * 60_000]
     let t = T0
-    let seed = 11
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const rand = lcg(11)
     const adds: [number, number][] = []
     for (let i = 0; i < 400; i++) {
       const r = rand()
@@ -263,8 +264,7 @@ describe('redis store specifics', () => {
     const k = `t:c:${uniq()}`
     const W = [10 * 60_000, 60 * 60_000]
     let t = T0
-    let seed = 5
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const rand = lcg(5)
     for (let i = 0; i < 300; i++) {
       const r = rand()
       t += r < 0.5 ? Math.floor(rand() * 20_000) : r < 0.8 ? Math.floor(rand() * 600_000) : Math.floor(rand() * 7_200_000)
