@@ -46,9 +46,6 @@ interface Group {
 /** The longest a write-back waits for another event's call to ride with. */
 const DEFER_MS = 1
 
-/** The longest window's index, by windows array: the same array for every event of a counter (CounterPlan). */
-const longestOf = new WeakMap<readonly number[], number>()
-
 export type RedisTarget = { url: string } | { cluster: ClusterNode[] }
 
 /** `host:port,host:port` → cluster seed nodes */
@@ -176,29 +173,17 @@ export class RedisStore implements VelocityStore {
       const op = b.ops[i]!
       const g = get(this.calls === 'slot' ? hashTag(op.key) : '')
       g.keys.push(op.key)
-      // One string per op, every number the script would format or parse in it ready-made (counters.lua).
+      // Every number the script would format or parse is sent ready-made (counters.lua says why).
       const w = op.windowsMs
-      let li = longestOf.get(w)
-      if (li === undefined) {
-        li = 0
-        for (let j = 1; j < w.length; j++) if (w[j]! > w[li]!) li = j
-        longestOf.set(w, li)
-      }
-      const longest = w[li]!
-      let arg: string
+      let longest = 0
+      for (let j = 1; j < w.length; j++) if (w[j]! > w[longest]!) longest = j
       if (op.kind === 'count') {
-        arg = `c ${op.add} ${op.buckets} ${li + 1} ${longest + longest / op.buckets}`
-        for (const ms of w) arg += ` ${Math.floor(b.now / (ms / op.buckets))}`
+        g.argv.push('c', String(op.add), w.length, op.buckets, longest + 1, String(w[longest]! + w[longest]! / op.buckets))
+        for (const ms of w) g.argv.push(String(Math.floor(b.now / (ms / op.buckets))))
       } else {
-        arg = `d ${op.cap} ${longest} ${w.length}`
-        for (const ms of w) arg += ` ${ms} ${b.now - ms + 1}`
-        if (op.member !== '') {
-          // members are identifier hashes; a space would split the op's string
-          if (/\s/.test(op.member)) throw new Error(`distinct member with whitespace: ${JSON.stringify(op.member)}`)
-          arg += ` ${op.member}`
-        }
+        g.argv.push('d', op.member, op.cap, w.length, String(w[longest]!))
+        for (const ms of w) g.argv.push(String(ms), String(b.now - ms + 1))
       }
-      g.argv.push(arg)
       g.ops.push({ index: i, width: w.length })
     }
     if (b.account) get(this.calls === 'slot' ? hashTag(b.account.key) : '').hasAccount = true

@@ -21,7 +21,7 @@ export type CounterOp =
       /** distinct members, exact up to `cap`, then estimated; read back for every window at once */
       kind: 'distinct'
       key: string
-      /** member to add (an identifier hash: no whitespace), or '' to only read */
+      /** member to add, or '' to only read */
       member: string
       windowsMs: number[]
       /** at most this many members are kept exactly; past it the oldest are dropped and HyperLogLogs estimate */

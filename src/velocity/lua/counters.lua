@@ -6,17 +6,13 @@
 -- pipeline, and a replay's counters are taken back by undo.lua.
 -- KEYS: one key per op, then the account memory key when ARGV[3] == '1', then the idempotency key when
 -- ARGV[6] == '1'
--- ARGV: now, opCount, hasAccount, accountSetIfAbsent, accountTtlMs, claim, claimTtlMs, nonce, then one
--- string per op, its fields separated by spaces:
---   count:    'c add bucketsPerWindow longestIndex ttlMs bucket1 .. bucketN'
+-- ARGV: now, opCount, hasAccount, accountSetIfAbsent, accountTtlMs, claim, claimTtlMs, nonce, then per op:
+--   count:    'c', add, nWindows, bucketsPerWindow, longestIndex, ttlMs, bucket1 .. bucketN
 --             (bucketI = floor(now / (windowI / bucketsPerWindow)); ttlMs = longest window + one bucket)
---   distinct: 'd cap longestMs nWindows window1 from1 .. windowN fromN [member]' (fromI = now - windowI + 1;
---             no member: only read)
--- One string per op rather than one argument per field: each argument costs the client ~0.35 µs to
--- encode (ioredis), splitting costs Lua ~0.25 µs a field, and the client is the busier process.
+--   distinct: 'd', member ('' to only read), cap, nWindows, longestMs, then per window: windowMs, now - windowMs + 1
 -- The client sends every number this script would otherwise format: in Redis's Lua a number turned into a
 -- string (a field name, a command argument) costs ~0.45 µs and tonumber ~0.2 µs, against ~0.7 µs for a
--- whole redis.call, so the common path passes the strings through and reads integers from HINCRBY.
+-- whole redis.call, so the common path passes ARGV strings through and reads integers from HINCRBY.
 local now = tonumber(ARGV[1])
 local opCount = tonumber(ARGV[2])
 if ARGV[6] == '1' then
@@ -54,23 +50,17 @@ local function names(i)
   end
 end
 
-local function split(s)
-  local f = {}
-  for v in string.gmatch(s, '%S+') do f[#f + 1] = v end
-  return f
-end
-
+local a = 9
 for i = 1, opCount do
   local key = KEYS[i]
-  local spec = ARGV[8 + i]
-  if string.byte(spec) == 99 then -- 'c'
-    -- one match for the fixed fields (cheaper than splitting them one by one); a lone bucket needs no split
-    local addS, width, li, ttl, rest = string.match(spec, '^c (%S+) (%S+) (%S+) (%S+) (.*)$')
-    local f
-    if string.find(rest, ' ', 1, true) then f = split(rest) else f = {rest} end
+  local kind = ARGV[a]
+  if kind == 'c' then
+    local addS = ARGV[a + 1]
     local add = tonumber(addS)
-    local longest = tonumber(li)
-    local n = #f
+    local n = tonumber(ARGV[a + 2])
+    local width = ARGV[a + 3]
+    local longest = tonumber(ARGV[a + 4])
+    local ttl = ARGV[a + 5]
     local fields = {}
     for w = 1, n do
       names(w)
@@ -80,7 +70,7 @@ for i = 1, opCount do
     end
     local meta = redis.call('HMGET', key, unpack(fields))
     for w = 1, n do
-      local bS = f[w]
+      local bS = ARGV[a + 5 + w]
       local sum = meta[3 * w - 2]
       local oS = meta[3 * w - 1]
       if oS then
@@ -132,19 +122,21 @@ for i = 1, opCount do
       end
       out[#out + 1] = sum or 0
     end
+    a = a + 6 + n
   else
     -- Exact distinct members (member -> last seen) up to the cap. Past it the oldest are dropped and
     -- HyperLogLogs per window slice keep an approximate count; they are seeded with every member held
     -- at the moment the cap is first passed, so nothing counted exactly is lost to the estimate.
-    local f = split(spec)
-    local cap = tonumber(f[2])
-    local longestS = f[3]
-    local n = tonumber(f[4])
-    local member = f[5 + 2 * n] or ''
+    local member = ARGV[a + 1]
+    local cap = tonumber(ARGV[a + 2])
+    local n = tonumber(ARGV[a + 3])
+    local longestS = ARGV[a + 4]
+    local base = a + 4
+    a = a + 5 + 2 * n
     -- window sizes as numbers, only needed past the cap
     local function wins()
       local t = {}
-      for w = 1, n do t[w] = tonumber(f[3 + 2 * w]) end
+      for w = 1, n do t[w] = tonumber(ARGV[base + 2 * w - 1]) end
       return t
     end
     local approx = key .. ':h'
@@ -189,13 +181,13 @@ for i = 1, opCount do
     end
     local approxOn = nil
     for w = 1, n do
-      local exact = redis.call('ZCOUNT', key, f[4 + 2 * w], '+inf')
+      local exact = redis.call('ZCOUNT', key, ARGV[base + 2 * w], '+inf')
       if exact >= cap then
         if approxOn == nil then approxOn = redis.call('EXISTS', approx) == 1 end
         if approxOn then
           -- The oldest slice is only partly inside the window: count the members only it holds in
           -- proportion to its overlap (arrivals assumed even within a slice), the newer slices in full.
-          local win = tonumber(f[3 + 2 * w])
+          local win = tonumber(ARGV[base + 2 * w - 1])
           local slice = win / HLL_SLICES
           local start = now - win + 1
           local from = math.floor(start / slice)
