@@ -336,6 +336,16 @@ describe('redis store specifics', () => {
     expect(await client.get(urgent)).toBe('2')
   })
 
+  it('sends waiting write-backs before it closes (graceful shutdown loses no decision)', async () => {
+    const closing = new RedisStore(inject('redisUrl'), 500)
+    await closing.ready()
+    const idem = `t:idem:${uniq()}`
+    const stored = closing.finalize({ idempotencyKey: idem, idempotencyTtlMs: 60_000, response: '"kept"' })
+    await closing.close()
+    await stored
+    expect(await store.client.get(idem)).toBe('"kept"')
+  })
+
   it('puts a TTL on the sketches of a distinct key past its cap', async () => {
     const tag = uniq('hll')
     const k = `t:{${tag}}:d`
