@@ -122,9 +122,9 @@ export class RedisStore implements VelocityStore {
 
   private corked = false
 
-  /** Single node: the socket holds writes until the end of this tick, then sends them in one writev. */
+  /** Single node: the socket holds writes until the end of this tick, then sends them in one writev (a cluster auto-pipelines per node). */
   private batchTick(): void {
-    if (this.corked || this.calls === 'slot' || this.client instanceof Cluster) return
+    if (this.corked || this.client instanceof Cluster) return
     const stream = this.client.stream
     if (!stream || stream.destroyed) return
     stream.cork()
@@ -297,8 +297,7 @@ export class RedisStore implements VelocityStore {
   }
 
   async stored(key: string): Promise<string | null> {
-    const v = await withBudget(this.client.get(key), this.timeoutMs)
-    return v
+    return withBudget(this.client.get(key), this.timeoutMs)
   }
 
   async ping(): Promise<boolean> {
@@ -325,4 +324,3 @@ export class RedisStore implements VelocityStore {
     this.client.disconnect()
   }
 }
-

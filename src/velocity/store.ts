@@ -75,7 +75,6 @@ export const PENDING_PREFIX = 'pending:'
 /** How long a claim on an event_id lasts without a stored decision (a crashed request frees it). */
 export const PENDING_TTL_MS = 30_000
 
-
 /** The hash tag of a key (`a:{ip:x}:b` → `ip:x`), as Redis Cluster reads it; the whole key when there is none. */
 export function hashTag(key: string): string {
   const open = key.indexOf('{')

@@ -37,6 +37,13 @@ end
 
 local function hll_key(key, w, slice) return key .. ':h:' .. w .. ':' .. slice end
 
+-- A distinct op's window sizes as numbers (only needed past the cap): ARGV[base + 2w - 1] for window w.
+local function window_sizes(base, n)
+  local t = {}
+  for w = 1, n do t[w] = tonumber(ARGV[base + 2 * w - 1]) end
+  return t
+end
+
 -- Field names by window index, so the common path never formats a number: bucket b of window i is
 -- P[i] .. b; S[i] the running sum of window i, O[i] the oldest bucket it counts, N[i] the newest bucket
 -- written. Every bucket field of window i lies in [O[i], N[i]]; a window without O[i] holds nothing.
@@ -58,7 +65,7 @@ for i = 1, opCount do
     local addS = ARGV[a + 1]
     local add = tonumber(addS)
     local n = tonumber(ARGV[a + 2])
-    local width = ARGV[a + 3]
+    local width = tonumber(ARGV[a + 3])
     local longest = tonumber(ARGV[a + 4])
     local ttl = ARGV[a + 5]
     local fields = {}
@@ -75,7 +82,7 @@ for i = 1, opCount do
       local oS = meta[3 * w - 1]
       if oS then
         local b = tonumber(bS)
-        local oldest = b - tonumber(width) + 1
+        local oldest = b - width + 1
         local o = tonumber(oS)
         if o < oldest then
           -- The window slid: take out the buckets that left it. Only [o, newest] can hold any, so a
@@ -133,12 +140,6 @@ for i = 1, opCount do
     local longestS = ARGV[a + 4]
     local base = a + 4
     a = a + 5 + 2 * n
-    -- window sizes as numbers, only needed past the cap
-    local function wins()
-      local t = {}
-      for w = 1, n do t[w] = tonumber(ARGV[base + 2 * w - 1]) end
-      return t
-    end
     local approx = key .. ':h'
     if member ~= '' then
       -- an undo needs the member's previous last-seen time; only calls without the claim can be undone
@@ -155,7 +156,7 @@ for i = 1, opCount do
       local on = card >= cap and redis.call('EXISTS', approx) == 1
       if card > cap and not on then
         local held = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-        local ws = wins()
+        local ws = window_sizes(base, n)
         for w = 1, n do
           local slice = ws[w] / HLL_SLICES
           for j = 1, #held, 2 do
@@ -167,7 +168,7 @@ for i = 1, opCount do
         end
         on = true
       elseif on then
-        local ws = wins()
+        local ws = window_sizes(base, n)
         for w = 1, n do
           local slice = ws[w] / HLL_SLICES
           local hk = hll_key(key, ws[w], math.floor(now / slice))
