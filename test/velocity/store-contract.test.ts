@@ -302,6 +302,14 @@ describe('redis store specifics', () => {
     }
   })
 
+  it("counts on after Redis loses its script cache (SCRIPT FLUSH, or a restarted server): the call sends the script again", async () => {
+    const k = `t:c:${uniq()}`
+    expect(await values(store, batch(T0, [count(k)]))).toEqual([1])
+    await (store.client as Redis).script('FLUSH')
+    expect(await values(store, batch(T0 + 1, [count(k)]))).toEqual([2])
+    expect(await values(store, batch(T0 + 2, [count(k)]))).toEqual([3])
+  })
+
   it('sends one event in one write: the claim and one call per hash tag, pipelined', async () => {
     const client = store.client as Redis
     await client.ping()
