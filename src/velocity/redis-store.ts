@@ -31,7 +31,10 @@ export class VelocityTimeout extends Error {
 function withBudget<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new VelocityTimeout(ms)), ms)
+    // Timers run before the loop reads its sockets: after the loop was busy past the budget (a burst on a cold
+    // process, a GC pause), a reply already waiting in the socket would lose to its own timer. The rejection
+    // waits for the next check phase, after this turn's poll has read what arrived.
+    timer = setTimeout(() => setImmediate(() => reject(new VelocityTimeout(ms))), ms)
   })
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }
@@ -105,6 +108,12 @@ export class RedisStore implements VelocityStore {
     })
     this.client.defineCommand('bouncerClaim', { numberOfKeys: 1, lua: SCRIPTS.bouncerClaim })
     if (this.calls === 'single') {
+      // The event's call names the counters script by SHA alone (countersEncoded): cached before the first
+      // event, and again whenever the connection comes back (a restarted Redis has an empty script cache), a
+      // burst of first events does not each come back NOSCRIPT and go again.
+      this.client.on('ready', () => {
+        this.scriptLoaded = (this.client as Redis).script('LOAD', SCRIPTS.bouncerCounters).catch(() => undefined)
+      })
       // One command each, the key count as its first argument, as EVALSHA takes it.
       for (const name of ['bouncerCounters', 'bouncerUndo'] as const) {
         this.client.defineCommand(name, { lua: SCRIPTS[name] })
@@ -149,15 +158,20 @@ export class RedisStore implements VelocityStore {
     return call(...keys, ...args)
   }
 
+  private scriptLoaded: Promise<unknown> | undefined
+
+  /** Connected, and (single node) the counters script in Redis's cache. */
   async ready(): Promise<void> {
-    if (this.client.status === 'ready') return
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('redis: not ready after 5 s')), 5000)
-      this.client.once('ready', () => {
-        clearTimeout(t)
-        resolve()
+    if (this.client.status !== 'ready') {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('redis: not ready after 5 s')), 5000)
+        this.client.once('ready', () => {
+          clearTimeout(t)
+          resolve()
+        })
       })
-    })
+    }
+    await this.scriptLoaded
   }
 
   /** Ops grouped by hash tag, in first-seen order; the account memory joins its account's group. */
