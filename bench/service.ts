@@ -78,7 +78,7 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
 interface TargetResult {
   target: string
   throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null> }
-  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; latency_ms: ReturnType<typeof percentiles>; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
+  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
 }
 
 const results: TargetResult[] = []
@@ -117,18 +117,21 @@ for (const name of targets) {
   await new Promise((res) => setTimeout(res, 1000))
 
   let non2xx = 0
+  let degraded = 0
   await freshState(`${name}-fixed`)
   const fr = await measureCpu(pids, () =>
     openLoop(rate, seconds, async () => {
       const res = await client.post('/v1/score', nextBody())
       if (res.status !== 200) non2xx++
+      // a scorer that answers without velocity or the model is failing open: counted apart from errors
+      else if (res.body.includes('"degraded":["')) degraded++
     }),
   )
-  const fixed = { rate, requests: fr.result.requests, errors: fr.result.errors, non2xx, latency_ms: percentiles(fr.result.latencies), sender_lag_ms: percentiles(fr.result.lag), cpu: fr.cpu }
+  const fixed = { rate, requests: fr.result.requests, errors: fr.result.errors, non2xx, degraded, latency_ms: percentiles(fr.result.latencies), sender_lag_ms: percentiles(fr.result.lag), cpu: fr.cpu }
   client.close()
   await served.stop()
   results.push({ target: name, throughput, fixed_rate: fixed })
-  console.log(`${name}: ${throughput.rps} req/s (closed loop, ${connections} connections), at ${rate}/s p50 ${fixed.latency_ms.p50} p99 ${fixed.latency_ms.p99} p99.9 ${fixed.latency_ms.p99_9} ms, errors ${fixed.errors + fixed.non2xx}`)
+  console.log(`${name}: ${throughput.rps} req/s (closed loop, ${connections} connections), at ${rate}/s p50 ${fixed.latency_ms.p50} p99 ${fixed.latency_ms.p99} p99.9 ${fixed.latency_ms.p99_9} ms, errors ${fixed.errors + fixed.non2xx}, degraded ${fixed.degraded}`)
 }
 
 let rush: Awaited<ReturnType<typeof runScenario>> | undefined
@@ -160,11 +163,11 @@ const cpuCell = (c: Record<string, number | null>) => Object.entries(c).map(([k,
 const table = [
   `Machine: ${m.cpus}× ${m.cpu}, ${m.memory_gb} GiB, Node ${m.node}; the generator, Redis and the target share the machine. ${new Date().toISOString().slice(0, 10)}, \`npm run bench:service -- --seconds ${seconds} --rate ${rate}${a.ladder ? ' --ladder' : ''}\`${workers > 1 ? ` --workers ${workers}` : ''}.`,
   '',
-  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | CPU at ${rate}/s (cores) |`,
-  '|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${cpuCell(r.fixed_rate.cpu)} |`),
+  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | degraded | CPU at ${rate}/s (cores) |`,
+  '|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${r.target === 'echo' ? '—' : r.fixed_rate.degraded} | ${cpuCell(r.fixed_rate.cpu)} |`),
   ...(rush && peak
-    ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks; at the peak (${peak.rate}/s): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms; CPU ${cpuCell(rushCpu!)}.`]
+    ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks, ${rush.degraded} degraded; at the peak (${peak.rate}/s): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms; CPU ${cpuCell(rushCpu!)}.`]
     : []),
 ].join('\n')
 

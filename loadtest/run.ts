@@ -16,6 +16,8 @@ export interface RunResult {
   requests: number
   errors: number
   failed_checks: number
+  /** answered, but without a part of the pipeline (`degraded` not empty: velocity or the model missed its budget) */
+  degraded: number
   error_rate: number
   latency_ms: ReturnType<typeof percentiles> & { p95: number }
   /** per stage of the scenario: its target rate and what it got */
@@ -34,6 +36,7 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
   const lat = new Float64Array(plan.length)
   let errors = 0
   let failedChecks = 0
+  let degraded = 0
   const t0 = performance.now() + 20
   const inflight: Promise<void>[] = []
   let k = 0
@@ -58,7 +61,7 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
                 errors++
                 failed[i] = 1
               }
-              let j: { decision?: string; score?: number; rules?: { version?: string } } = {}
+              let j: { decision?: string; score?: number; rules?: { version?: string }; degraded?: unknown[] } = {}
               try {
                 j = JSON.parse(res.body) as typeof j
               } catch {
@@ -66,6 +69,7 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
               }
               // the response shape a storefront relies on
               if (res.status !== 200 || !DECISIONS.has(j.decision ?? '') || typeof j.score !== 'number' || typeof j.rules?.version !== 'string') failedChecks++
+              else if (Array.isArray(j.degraded) && j.degraded.length > 0) degraded++
             })
             .catch(() => {
               lat[i] = performance.now() - due
@@ -96,7 +100,7 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
   if (p.p99 > s.thresholds.p99_ms) failures.push(`p99 ${p.p99} ms > ${s.thresholds.p99_ms} ms`)
   if (errorRate > s.thresholds.error_rate) failures.push(`error rate ${errorRate} > ${s.thresholds.error_rate}`)
   if (failedChecks > 0) failures.push(`${failedChecks} responses failed the shape checks`)
-  return { scenario: s.name, requests: plan.length, errors, failed_checks: failedChecks, error_rate: errorRate, latency_ms: { ...p, p95 }, stages, thresholds_ok: failures.length === 0, failures }
+  return { scenario: s.name, requests: plan.length, errors, failed_checks: failedChecks, degraded, error_rate: errorRate, latency_ms: { ...p, p95 }, stages, thresholds_ok: failures.length === 0, failures }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -104,7 +108,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const s = loadScenario(`loadtest/scenarios/${(a.scenario as string | undefined) ?? 'steady'}.json`)
   const r = await runScenario(s, { url: (a.url as string | undefined) ?? 'http://127.0.0.1:3000', key: (a.key as string | undefined) ?? process.env.API_KEY ?? '', scale: (a.scale as number | undefined) ?? 1 })
   const m = machine()
-  console.log(`${m.cpus}x ${m.cpu}, node ${m.node}; scenario ${r.scenario}: ${r.requests} requests, ${r.errors} errors, ${r.failed_checks} failed checks`)
+  console.log(`${m.cpus}x ${m.cpu}, node ${m.node}; scenario ${r.scenario}: ${r.requests} requests, ${r.errors} errors, ${r.failed_checks} failed checks, ${r.degraded} degraded`)
   console.log(`latency ms: p50 ${r.latency_ms.p50}  p90 ${r.latency_ms.p90}  p95 ${r.latency_ms.p95}  p99 ${r.latency_ms.p99}  p99.9 ${r.latency_ms.p99_9}  max ${r.latency_ms.max}`)
   for (const st of r.stages) console.log(`  stage ${st.stage} (${st.rate}/s): ${st.requests} requests, ${st.errors} errors, p50 ${st.latency_ms.p50}  p99 ${st.latency_ms.p99}  max ${st.latency_ms.max}`)
   console.log(r.thresholds_ok ? 'thresholds: ok' : `thresholds FAILED: ${r.failures.join('; ')}`)

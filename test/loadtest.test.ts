@@ -7,6 +7,7 @@ import { buildApp } from '../src/app.js'
 import { createRuntime } from '../src/runtime.js'
 import { writeCorpora } from '../loadtest/corpus.js'
 import { runScenario } from '../loadtest/run.js'
+import { freePort } from './setup/redis-server.js'
 import { loadScenario, schedule } from '../loadtest/scenario.js'
 import { testConfig } from './helpers.js'
 
@@ -48,7 +49,27 @@ describe('load scenarios', () => {
     expect(r.requests).toBeGreaterThan(100)
     expect(r.errors).toBe(0)
     expect(r.failed_checks).toBe(0)
+    expect(r.degraded).toBe(0)
     expect(r.thresholds_ok).toBe(true)
+    await app.close()
+    await runtime.close()
+  })
+
+  it('the Node runner counts answers that came without velocity (a Redis nobody listens on) as degraded', async () => {
+    const config = testConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_TIMEOUT_MS: '50' })
+    const runtime = await createRuntime(config, { info() {}, warn() {}, error() {} })
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [] })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    const corpusDir = mkdtempSync(join(tmpdir(), 'bouncer-corpus-'))
+    writeCorpora(corpusDir, 0.02)
+    const s = loadScenario('loadtest/scenarios/steady.json')
+    const short = { ...s, stages: [{ duration_s: 1, rate: 20 }], thresholds: { p95_ms: 1e9, p99_ms: 1e9, error_rate: 0 } }
+    const r = await runScenario(short, { url: `http://127.0.0.1:${port}`, key: config.apiKeys![0]!, corpusDir })
+    expect(r.requests).toBeGreaterThan(10)
+    expect(r.failed_checks).toBe(0)
+    expect(r.degraded).toBe(r.requests)
     await app.close()
     await runtime.close()
   })
