@@ -24,12 +24,28 @@ describe('encodeCommand', () => {
       for (let p = 0; p < 1 + Math.floor(rand() * 4); p++) {
         const part: RespArg[] = []
         for (let i = 0; i < Math.floor(rand() * 6); i++) {
-          if (rand() < 0.2) part.push(Math.floor(rand() * 1e9))
+          const r = rand()
+          if (r < 0.1) part.push(Math.floor(rand() * 1e9))
+          else if (r < 0.15) part.push(-Math.floor(rand() * 1e6))
+          else if (r < 0.2) part.push(rand() * 1e3)
           else part.push(Array.from({ length: Math.floor(rand() * 12) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join(''))
         }
         parts.push(part)
       }
       expect(encodeCommand('set', parts).equals(ioredisBytes('set', parts.flat())), JSON.stringify(parts)).toBe(true)
     }
+  })
+
+  it('encodes a command larger than its scratch buffer, and the next small one after it', () => {
+    const big: RespArg[] = Array.from({ length: 3000 }, (_, i) => `member-${i}-${'x'.repeat(i % 17)}`)
+    expect(encodeCommand('zadd', [['k'], big]).equals(ioredisBytes('zadd', ['k', ...big]))).toBe(true)
+    expect(encodeCommand('get', [['k']]).equals(ioredisBytes('get', ['k']))).toBe(true)
+  })
+
+  it('returns bytes of its own: a later command does not overwrite an earlier one still waiting to be sent', () => {
+    const first = encodeCommand('set', [['a', '1']])
+    const copy = Buffer.from(first)
+    encodeCommand('set', [['b', '2']])
+    expect(first.equals(copy)).toBe(true)
   })
 })
