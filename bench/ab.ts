@@ -52,18 +52,20 @@ for (let r = 0; r < rounds; r++) {
     const tag = `${Date.now().toString(36)}${r}`
     await openLoop(1000, 3, (k) => client.post('/v1/score', freshEvent(corpus[k % corpus.length]!, `${tag}w`, k)))
     let non200 = 0
+    let degraded = 0
     await admin.flushall()
     const m = await measureCpu({ service: s.proc.pid!, redis: redis.pid }, () =>
       openLoop(rate, seconds, async (k) => {
         const res = await client.post('/v1/score', freshEvent(corpus[(k + 5000) % corpus.length]!, tag, k))
         if (res.status !== 200) non200++
+        else if (res.body.includes('"degraded":["')) degraded++
       }),
     )
     const p = percentiles(m.result.latencies)
     const perReq = (cores: number | null) => (cores === null ? null : Math.round((cores * 1e6) / rate))
-    const row = { version: name, round: r + 1, service_us: perReq(m.cpu.service!), redis_us: perReq(m.cpu.redis!), generator_us: perReq(m.cpu.generator!), p50_ms: p.p50, p99_ms: p.p99, errors: m.result.errors + non200 }
+    const row = { version: name, round: r + 1, service_us: perReq(m.cpu.service!), redis_us: perReq(m.cpu.redis!), generator_us: perReq(m.cpu.generator!), p50_ms: p.p50, p99_ms: p.p99, errors: m.result.errors + non200, degraded }
     rows.push(row)
-    console.log(`${name.padEnd(16)} round ${r + 1}: service ${row.service_us} µs/req, redis ${row.redis_us} µs/req, generator ${row.generator_us}; p50 ${p.p50} ms, p99 ${p.p99} ms, errors ${row.errors}`)
+    console.log(`${name.padEnd(16)} round ${r + 1}: service ${row.service_us} µs/req, redis ${row.redis_us} µs/req, generator ${row.generator_us}; p50 ${p.p50} ms, p99 ${p.p99} ms, errors ${row.errors}, degraded ${degraded}`)
     client.close()
     await s.stop()
   }
