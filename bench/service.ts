@@ -135,6 +135,7 @@ for (const name of targets) {
 }
 
 let rush: Awaited<ReturnType<typeof runScenario>> | undefined
+const rushScenario = loadScenario('loadtest/scenarios/rush.json')
 let rushCpu: Record<string, number | null> | undefined
 if (!a['no-rush']) {
   const t = ENTRIES[rushTarget]
@@ -145,7 +146,7 @@ if (!a['no-rush']) {
   await openLoop(500, 3, () => warm.post('/v1/score', nextBody()))
   warm.close()
   await freshState('rush')
-  const m = await measureCpu({ [rushTarget]: served.proc.pid!, redis: redis.pid }, () => runScenario(loadScenario('loadtest/scenarios/rush.json'), { url: served.url, key: KEY, scale: rushScale }))
+  const m = await measureCpu({ [rushTarget]: served.proc.pid!, redis: redis.pid }, () => runScenario(rushScenario, { url: served.url, key: KEY, scale: rushScale }))
   rush = m.result
   rushCpu = m.cpu
   await served.stop()
@@ -156,7 +157,14 @@ await redis.stop()
 const echo = results.find((r) => r.target === 'echo')
 const bouncer = results.find((r) => r.target === 'bouncer')
 const ratio = echo && bouncer ? Math.round((bouncer.throughput.rps / echo.throughput.rps) * 1000) / 1000 : null
-const peak = rush?.stages.reduce((p, s) => (s.rate > p.rate ? s : p), rush.stages[0]!)
+// The peak is the hold at the top rate, not the ramp up to it: the ramp spends most of its time below the peak.
+const topRate = Math.max(...rushScenario.stages.map((s) => s.rate))
+let holdIndex = -1
+rushScenario.stages.forEach((s, i) => {
+  if (s.rate === topRate && !s.ramp) holdIndex = i
+})
+const peak = rush?.stages[holdIndex >= 0 ? holdIndex : rushScenario.stages.length - 1]
+const ramp = rush?.stages.find((_, i) => rushScenario.stages[i]!.ramp)
 
 const m = machine()
 const cpuCell = (c: Record<string, number | null>) => Object.entries(c).map(([k, v]) => `${k} ${v ?? '?'}`).join(', ')
@@ -167,7 +175,7 @@ const table = [
   '|---|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${r.target === 'echo' ? '—' : r.fixed_rate.degraded} | ${cpuCell(r.fixed_rate.cpu)} |`),
   ...(rush && peak
-    ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks, ${rush.degraded} degraded; at the peak (${peak.rate}/s): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms; CPU ${cpuCell(rushCpu!)}.`]
+    ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks, ${rush.degraded} degraded; holding the peak (${peak.rate}/s, ${peak.requests.toLocaleString('en')} requests): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms${ramp ? `; the ramp up to it: p50 ${ramp.latency_ms.p50}, p99 ${ramp.latency_ms.p99} ms` : ''}; whole run p99 ${rush.latency_ms.p99} ms, scenario thresholds ${rush.thresholds_ok ? 'met' : `failed (${rush.failures.join('; ')})`}; CPU ${cpuCell(rushCpu!)}.`]
     : []),
 ].join('\n')
 
@@ -195,7 +203,7 @@ function svg(): string {
 
 mkdirSync('bench/results', { recursive: true })
 mkdirSync('docs', { recursive: true })
-const json = writeResult('service', { seconds, rate, connections, workers, results, throughput_ratio_to_echo: ratio, rush: rush ? { ...rush, cpu: rushCpu, peak } : null })
+const json = writeResult('service', { seconds, rate, connections, workers, results, throughput_ratio_to_echo: ratio, rush: rush ? { ...rush, cpu: rushCpu, peak, ramp } : null })
 writeFileSync('bench/results/service.md', table + '\n')
 writeFileSync('docs/performance.svg', svg() + '\n')
 writeFileSync('bench/results/service.html', `<!doctype html><meta charset="utf-8"><title>Bouncer service benchmark</title><body style="font-family:sans-serif;max-width:900px;margin:2em auto"><h1>Service benchmark</h1><pre>${table.replace(/</g, '&lt;')}</pre>${svg()}</body>\n`)
