@@ -108,9 +108,9 @@ export class RedisStore implements VelocityStore {
     })
     this.client.defineCommand('bouncerClaim', { numberOfKeys: 1, lua: SCRIPTS.bouncerClaim })
     if (this.calls === 'single') {
-      // The event's call names the counters script by SHA alone (countersEncoded): cached before the first
-      // event, and again whenever the connection comes back (a restarted Redis has an empty script cache), a
-      // burst of first events does not each come back NOSCRIPT and go again.
+      // The event's call names the counters script by SHA alone (countersEncoded). Loading it whenever the
+      // connection is (re)established (a restarted Redis has an empty script cache) spares a burst of first
+      // events a NOSCRIPT reply and a second trip each.
       this.client.on('ready', () => {
         this.scriptLoaded = (this.client as Redis).script('LOAD', SCRIPTS.bouncerCounters).catch(() => undefined)
       })
