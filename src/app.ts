@@ -61,11 +61,28 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(swagger, { mode: 'static', specification: { document: doc as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  // Overload shows as requests piling up inside the process, not as a slow event loop: a saturated loop still
+  // turns quickly, it just admits work faster than it finishes it, and every request waits behind the others
+  // (at 4,000/s on two cores, 2 s at the median, all of them answered long after any storefront gave up).
+  // Past `maxInFlight` scoring requests, the next one is refused at once, before its body is parsed, so
+  // the storefront falls back while the admitted ones keep their latency.
+  let inFlight = 0
+  const release = () => void inFlight--
+
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0]!
     if (PUBLIC.has(path) || path.startsWith('/docs')) return
     if (!keys.verify(req.headers.authorization) && !admins.verify(req.headers.authorization)) {
       return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, 'unauthorized', 'missing or unknown API key; send Authorization: Bearer <key>')
+    }
+    if (path === '/v1/score' && config.maxInFlight > 0) {
+      if (inFlight >= config.maxInFlight) {
+        metrics.shed.inc()
+        reply.header('Retry-After', '1')
+        return sendError(reply, 503, 'service_unavailable', `over capacity (${inFlight} scoring requests in flight, MAX_IN_FLIGHT=${config.maxInFlight}); retry after 1 s`)
+      }
+      inFlight++
+      reply.raw.once('close', release)
     }
   })
 

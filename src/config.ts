@@ -33,6 +33,7 @@ export const EnvSchema = z.object({
   FEEDBACK_FILE: z.string().min(1).default('data/feedback.ndjson'),
   BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
+  MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(256),
   RULES_WATCH: z.enum(['true', 'false', '1', '0']).default('true'),
   DEGRADED_FLOOR: z.enum(['allow', 'challenge', 'review']).default('allow'),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1).describe('processes serving the port (node:cluster); needs REDIS_URL when above 1'),
@@ -61,6 +62,8 @@ export interface Config {
   bodyLimit: number
   /** shed load (503 + Retry-After) while the event loop lags more than this; 0 disables */
   maxEventLoopDelayMs: number
+  /** scoring requests one process works on at once; past it a request gets 503 at once (0: no limit) */
+  maxInFlight: number
   /** reload rules and lists when their files change */
   rulesWatch: boolean
   /** the least severe decision an event scored without velocity can get */
@@ -112,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feedbackFile: e.FEEDBACK_FILE,
     bodyLimit: e.BODY_LIMIT,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    maxInFlight: e.MAX_IN_FLIGHT,
     rulesWatch: e.RULES_WATCH === 'true' || e.RULES_WATCH === '1',
     degradedFloor: e.DEGRADED_FLOOR,
     workers: e.WORKERS,

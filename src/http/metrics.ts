@@ -10,6 +10,8 @@ export class Metrics {
   private readonly decisions = new Counter({ name: 'bouncer_decisions_total', help: 'Decisions by door and outcome', labelNames: ['event', 'decision'], registers: [this.registry] })
   private readonly ruleHits = new Counter({ name: 'bouncer_rule_hits_total', help: 'Rule matches by rule and mode (enforce or shadow)', labelNames: ['rule', 'mode'], registers: [this.registry] })
   private readonly degraded = new Counter({ name: 'bouncer_degraded_total', help: 'Decisions made without a part (velocity, model)', labelNames: ['part'], registers: [this.registry] })
+  /** scoring requests refused with 503 because too many were already in flight */
+  readonly shed = new Counter({ name: 'bouncer_shed_total', help: 'Scoring requests refused with 503: over MAX_IN_FLIGHT', registers: [this.registry] })
   private readonly replayed = new Counter({ name: 'bouncer_replayed_total', help: 'Stored decisions returned for a repeated event_id', registers: [this.registry] })
   private readonly latency = new Histogram({
     name: 'bouncer_score_seconds',

@@ -19,12 +19,13 @@ const score = (app: FastifyInstance, body: unknown, query = '') =>
   app.inject({ method: 'POST', url: `/v1/score${query}`, headers: { ...AUTH, 'content-type': 'application/json' }, payload: JSON.stringify(body) })
 
 // The same integration suite runs on the embedded store, a real redis-server and a real 3-master cluster.
-// The Redis budget is generous here: these tests are about results, and a 1,000-request burst in one process
-// on a shared machine can hold a reply past the production 25 ms (budget and degrading have their own tests).
+// The Redis budget is generous and the in-flight limit off here: these tests are about results, and a
+// 1,000-request burst in one process on a shared machine can hold a reply past the production 25 ms, or be
+// shed past 256 in flight (budget, degrading and shedding have their own tests).
 describe.each([
-  ['memory', () => ({})],
-  ['redis', () => ({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '3000' })],
-  ['redis cluster', () => ({ REDIS_CLUSTER_NODES: inject('redisClusterNodes'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '3000' })],
+  ['memory', () => ({ MAX_IN_FLIGHT: '0' })],
+  ['redis', () => ({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '3000', MAX_IN_FLIGHT: '0' })],
+  ['redis cluster', () => ({ REDIS_CLUSTER_NODES: inject('redisClusterNodes'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '3000', MAX_IN_FLIGHT: '0' })],
 ])('POST /v1/score (%s store)', (kind, env) => {
   let app: FastifyInstance
   let runtime: Runtime
@@ -305,6 +306,59 @@ describe('load shedding', () => {
       if ((await score(app, login())).statusCode === 200) ok++
     }
     expect(ok).toBe(1)
+    await app.close()
+    await runtime.close()
+  })
+})
+
+describe('in-flight limit', () => {
+  it('refuses scoring requests past MAX_IN_FLIGHT with 503 + Retry-After, before parsing them, and admits again once they finish', async () => {
+    const { app, runtime } = await build({ MAX_IN_FLIGHT: '3' })
+    // 12 at once: the first three are admitted and wait on the model's batch, the rest find three in flight
+    const burst = await Promise.all(Array.from({ length: 12 }, () => score(app, login())))
+    const ok = burst.filter((r) => r.statusCode === 200)
+    const shed = burst.filter((r) => r.statusCode === 503)
+    expect(ok.length).toBe(3)
+    expect(shed.length).toBe(9)
+    expect(shed[0]!.headers['retry-after']).toBe('1')
+    expect(shed[0]!.json()).toMatchObject({ error: 'service_unavailable' })
+    expect(shed[0]!.json().message).toContain('MAX_IN_FLIGHT=3')
+    // a body that would be a 400 is not even read while over the limit
+    const tooMany = await Promise.all([...Array.from({ length: 3 }, () => score(app, login())), score(app, { nonsense: true })])
+    expect(tooMany[3]!.statusCode).toBe(503)
+    // finished requests release their places: one at a time, every one is admitted
+    for (let i = 0; i < 10; i++) expect((await score(app, login())).statusCode).toBe(200)
+    const metrics = (await app.inject({ url: '/metrics' })).body
+    expect(metrics).toMatch(/^bouncer_shed_total 10$/m)
+    await app.close()
+    await runtime.close()
+  })
+
+  it('admits everything with MAX_IN_FLIGHT=0', async () => {
+    const { app, runtime } = await build({ MAX_IN_FLIGHT: '0' })
+    const burst = await Promise.all(Array.from({ length: 40 }, () => score(app, login())))
+    expect(burst.every((r) => r.statusCode === 200)).toBe(true)
+    await app.close()
+    await runtime.close()
+  })
+
+  it('releases the place of a request whose client hung up before the answer', async () => {
+    const { app, runtime } = await build({ MAX_IN_FLIGHT: '1' })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    const { connect } = await import('node:net')
+    for (let i = 0; i < 3; i++) {
+      // headers sent, body promised but never sent: the request is admitted, then the client goes away
+      const sock = connect(port, '127.0.0.1')
+      await new Promise((r) => sock.once('connect', r))
+      sock.write(`POST /v1/score HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH.authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`)
+      await new Promise((r) => setTimeout(r, 50))
+      sock.destroy()
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const res = await fetch(`http://127.0.0.1:${port}/v1/score`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(login()) })
+    expect(res.status).toBe(200)
     await app.close()
     await runtime.close()
   })
