@@ -63,7 +63,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   // Overload shows as requests piling up inside the process, not as a slow event loop: a saturated loop still
   // turns quickly, it just admits work faster than it finishes it, and every request waits behind the others
-  // (at 4,000/s on two cores, 2 s at the median, all of them answered long after any storefront gave up).
+  // (at 4,000/s on two cores, 0.5-2 s at the median, all answered long after any storefront gave up).
   // Past `maxInFlight` scoring requests, the next one is refused at once, before its body is parsed, so
   // the storefront falls back while the admitted ones keep their latency.
   let inFlight = 0
