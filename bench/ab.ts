@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import { parseArgs } from '../src/cli/args.js'
 import { freshEvent, readCorpus } from '../loadtest/corpus.js'
+import { isDegraded } from '../loadtest/run.js'
 import { startRedis } from '../test/setup/redis-server.js'
 import { Client } from './http-client.js'
 import { machine, writeResult } from './machine.js'
@@ -58,7 +59,7 @@ for (let r = 0; r < rounds; r++) {
       openLoop(rate, seconds, async (k) => {
         const res = await client.post('/v1/score', freshEvent(corpus[(k + 5000) % corpus.length]!, tag, k))
         if (res.status !== 200) non200++
-        else if (res.body.includes('"degraded":["')) degraded++
+        else if (isDegraded(res.body)) degraded++
       }),
     )
     const p = percentiles(m.result.latencies)

@@ -3,7 +3,7 @@ import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import { parseArgs } from '../src/cli/args.js'
 import { freshEvent, readCorpus } from '../loadtest/corpus.js'
-import { runScenario } from '../loadtest/run.js'
+import { isDegraded, runScenario } from '../loadtest/run.js'
 import { loadScenario } from '../loadtest/scenario.js'
 import { startRedis } from '../test/setup/redis-server.js'
 import { Client } from './http-client.js'
@@ -123,8 +123,7 @@ for (const name of targets) {
     openLoop(rate, seconds, async () => {
       const res = await client.post('/v1/score', nextBody())
       if (res.status !== 200) non2xx++
-      // a scorer that answers without velocity or the model is failing open: counted apart from errors
-      else if (res.body.includes('"degraded":["')) degraded++
+      else if (isDegraded(res.body)) degraded++
     }),
   )
   const fixed = { rate, requests: fr.result.requests, errors: fr.result.errors, non2xx, degraded, latency_ms: percentiles(fr.result.latencies), sender_lag_ms: percentiles(fr.result.lag), cpu: fr.cpu }

@@ -11,25 +11,24 @@ export type RespArg = string | number
  * as ioredis would encode it.
  */
 export function encodeCommand(name: string, parts: readonly (readonly RespArg[])[]): Buffer {
+  const s = resp(name, parts, stringLength)
+  const bytes = Buffer.from(s, 'utf8')
+  return bytes.length === s.length ? bytes : Buffer.from(resp(name, parts, Buffer.byteLength), 'utf8')
+}
+
+const stringLength = (a: string) => a.length
+
+function resp(name: string, parts: readonly (readonly RespArg[])[], length: (a: string) => number): string {
   let count = 1
   for (const p of parts) count += p.length
-  let s = `*${count}\r\n$${name.length}\r\n${name}\r\n`
+  let s = `*${count}\r\n$${length(name)}\r\n${name}\r\n`
   for (const p of parts) {
     for (let i = 0; i < p.length; i++) {
       const a = String(p[i])
-      s += `$${a.length}\r\n${a}\r\n`
+      s += `$${length(a)}\r\n${a}\r\n`
     }
   }
-  const bytes = Buffer.from(s, 'utf8')
-  if (bytes.length === s.length) return bytes
-  s = `*${count}\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`
-  for (const p of parts) {
-    for (let i = 0; i < p.length; i++) {
-      const a = String(p[i])
-      s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`
-    }
-  }
-  return Buffer.from(s, 'utf8')
+  return s
 }
 
 /** A command whose bytes are already encoded: ioredis sends them as they are and parses the reply as usual (bulk strings as utf8 strings, as its own commands do). */
