@@ -37,7 +37,7 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['device.rooted', 'bool', 'the client SDK reports a rooted/jailbroken device', ALL],
   ['device.headless', 'bool', 'the client SDK reports a headless browser', ALL],
   ['device.platform', 'string', 'web, ios, android, mini_program or empty', ALL],
-  ['device.ua_mismatch', 'bool', 'the device platform contradicts the user agent', ALL],
+  ['device.ua_mismatch', 'bool', 'the native SDK platform names an OS the user agent rules out (an iOS SDK with an Android or HarmonyOS user agent, an Android SDK with an iPhone or iPad one); a weak signal, for the model and shadow rules', ALL],
   ['behavior.present', 'bool', 'form timing was sent', ALL],
   ['behavior.fill_ms', 'number', 'time on the form, clamped to [0, 1 h]', ALL],
   ['behavior.keystrokes', 'number', 'keystrokes on the form', ALL],

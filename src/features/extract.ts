@@ -2,7 +2,7 @@ import type { ScoreRequest } from '../events/schemas.js'
 import { emailSignals, type DisposableDomains } from '../signals/email.js'
 import { isPrivate, type AsnDb } from '../signals/ipinfo.js'
 import { phoneSignals } from '../signals/phone.js'
-import type { UaAnalyzer } from '../signals/useragent.js'
+import { platformContradicts, type UaAnalyzer } from '../signals/useragent.js'
 import type { Hasher } from '../util/hash.js'
 import { parseIp } from '../util/ip.js'
 import type { Identity } from '../velocity/counters.js'
@@ -79,8 +79,7 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   f['device.rooted'] = dev?.rooted === true
   f['device.headless'] = dev?.headless === true
   f['device.platform'] = dev?.platform ?? ''
-  // A native-app platform whose user agent names another operating system is a forged SDK payload.
-  f['device.ua_mismatch'] = ua.present && ua.os !== '' && ((dev?.platform === 'ios' && ua.os !== 'ios') || (dev?.platform === 'android' && ua.os !== 'android'))
+  f['device.ua_mismatch'] = platformContradicts(dev?.platform, ua.family)
   if (dev?.id !== undefined) {
     f['device.id'] = dev.id
     id.device = d.hash('dev', dev.id)

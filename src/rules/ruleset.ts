@@ -26,6 +26,11 @@ export const RuleSchema = z.strictObject({
   mode: z.enum(['enforce', 'shadow']).default('enforce'),
   score: z.number().int().min(-100).max(100).optional().describe('added to the 0-100 score when the rule matches'),
   detail: z.string().optional().describe('text for the reason; {feature.name} is replaced by its value'),
+  justification: z
+    .string()
+    .min(40, 'say why, in a sentence or more: what makes a legitimate event match, and why that friction is worth it')
+    .optional()
+    .describe('why this enforcing rule may touch more than 0.1% of legitimate held-out traffic (npm run rules:gate)'),
 })
 export type RuleDef = z.infer<typeof RuleSchema>
 

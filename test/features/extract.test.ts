@@ -33,10 +33,13 @@ describe('feature extraction', () => {
     expect(extract(registration()).features['behavior.invalid']).toBe(false)
   })
 
-  it('flags a native platform whose user agent names another OS', () => {
-    const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36'
-    expect(extract(login({ user_agent: ua, device: { id: 'd', platform: 'ios' } })).features['device.ua_mismatch']).toBe(true)
-    expect(extract(login({ user_agent: ua, device: { id: 'd', platform: 'web' } })).features['device.ua_mismatch']).toBe(false)
+  it('flags a native platform only where the user agent rules it out', () => {
+    const android = 'Mozilla/5.0 (Linux; Android 14; 23127PN0CC Build/UKQ1.230804.001) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/118.0.0.0 Mobile Safari/537.36'
+    const windows = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36'
+    expect(extract(login({ user_agent: android, device: { id: 'd', platform: 'ios' } })).features['device.ua_mismatch']).toBe(true)
+    expect(extract(login({ user_agent: android, device: { id: 'd', platform: 'web' } })).features['device.ua_mismatch']).toBe(false)
+    // an app can ask for desktop pages; a Windows user agent does not prove the iOS SDK payload forged
+    expect(extract(login({ user_agent: windows, device: { id: 'd', platform: 'ios' } })).features['device.ua_mismatch']).toBe(false)
   })
 
   it('hashes identities with the secret and never keeps raw PII', () => {
