@@ -123,13 +123,13 @@ export function combine(modelProbability: number | null, outcome: RuleOutcome, f
   const allowListed = sorted.some((r) => r.action === 'allow')
   const reasons: Reason[] = []
   if (allowListed) {
-    for (const r of sorted) if (r.action === 'allow') reasons.push({ code: r.code, rule: r.id, detail: r.renderDetail(flat) })
+    for (const r of sorted) if (r.action === 'allow') reasons.push({ code: r.code, rule: r.id, action: 'allow', detail: r.renderDetail(flat) })
     return { decision: 'allow', score, reasons }
   }
   let severity = 0
   for (const r of sorted) {
     severity = Math.max(severity, SEVERITY[r.action])
-    reasons.push({ code: r.code, rule: r.id, detail: r.renderDetail(flat) })
+    reasons.push({ code: r.code, rule: r.id, action: r.action, detail: r.renderDetail(flat) })
   }
   const byScore = thresholdAction(score, t)
   if (SEVERITY[byScore] > 0 && SEVERITY[byScore] >= severity) {
@@ -137,6 +137,7 @@ export function combine(modelProbability: number | null, outcome: RuleOutcome, f
     reasons.push({
       code: 'HIGH_RISK_SCORE',
       rule: 'score',
+      action: byScore,
       detail: `score ${score} ≥ ${byScore} threshold ${t[byScore as keyof Thresholds]}${signals ? `; top model signals: ${signals}` : ''}`,
     })
     severity = SEVERITY[byScore]

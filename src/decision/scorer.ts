@@ -219,7 +219,7 @@ export class Scorer {
     const floor = this.d.degradedFloor ?? 'allow'
     if (floor !== 'allow' && degraded.includes('velocity') && SEVERITY[c.decision] < SEVERITY[floor]) {
       c.decision = floor
-      c.reasons.push({ code: 'VELOCITY_UNAVAILABLE', rule: 'degraded', detail: `velocity counters unavailable; DEGRADED_FLOOR=${floor}` })
+      c.reasons.push({ code: 'VELOCITY_UNAVAILABLE', rule: 'degraded', action: floor, detail: `velocity counters unavailable; DEGRADED_FLOOR=${floor}` })
     }
     let challenger: DecisionLog['challenger']
     const ch = this.d.challenger?.()

@@ -85,6 +85,8 @@ export type Decision = z.infer<typeof Decision>
 export const Reason = z.object({
   code: z.string(),
   rule: z.string(),
+  /** the decision this reason asks for: a rule's action, the score threshold reached, or the degraded floor. The reasons whose action equals the decision are the ones that caused it. */
+  action: Decision.optional(),
   detail: z.string().optional(),
 })
 export type Reason = z.infer<typeof Reason>

@@ -11,6 +11,9 @@ export interface SideSummary {
   legit_not_allowed: number
   hits: Record<string, number>
   shadow_hits: Record<string, number>
+  /** hits (enforce and shadow) on labelled events, per rule */
+  legit_hits: Record<string, number>
+  fraud_hits: Record<string, number>
   invalid: number
 }
 
@@ -32,7 +35,7 @@ export interface Backtest {
 const SEVERITY: Record<string, number> = { allow: 0, challenge: 1, review: 2, deny: 3 }
 
 function empty(): SideSummary {
-  return { events: 0, decisions: { allow: 0, challenge: 0, review: 0, deny: 0 }, fraud: 0, fraud_not_allowed: 0, legit: 0, legit_not_allowed: 0, hits: {}, shadow_hits: {}, invalid: 0 }
+  return { events: 0, decisions: { allow: 0, challenge: 0, review: 0, deny: 0 }, fraud: 0, fraud_not_allowed: 0, legit: 0, legit_not_allowed: 0, hits: {}, shadow_hits: {}, legit_hits: {}, fraud_hits: {}, invalid: 0 }
 }
 
 function add(s: SideSummary, r: ScoreResponse, label: string | undefined): void {
@@ -48,6 +51,8 @@ function add(s: SideSummary, r: ScoreResponse, label: string | undefined): void 
   }
   for (const id of r.rules.matched) s.hits[id] = (s.hits[id] ?? 0) + 1
   for (const id of r.rules.shadow_matched) s.shadow_hits[id] = (s.shadow_hits[id] ?? 0) + 1
+  const byLabel = label === 'fraud' ? s.fraud_hits : label === 'legit' ? s.legit_hits : undefined
+  if (byLabel) for (const id of [...r.rules.matched, ...r.rules.shadow_matched]) byLabel[id] = (byLabel[id] ?? 0) + 1
 }
 
 /**
@@ -118,13 +123,16 @@ export function formatBacktest(r: Backtest): string {
   out.push(`legit not allowed   ${pct(r.a.legit_not_allowed, r.a.legit).padStart(8)}     ${pct(r.b.legit_not_allowed, r.b.legit).padStart(8)}   (of ${r.a.legit} legit)`)
   for (const d of ['allow', 'challenge', 'review', 'deny']) out.push(`${d.padEnd(18)}  ${String(r.a.decisions[d] ?? 0).padStart(8)}     ${String(r.b.decisions[d] ?? 0).padStart(8)}`)
   out.push('')
-  out.push('hits per rule             A        B')
+  out.push(`hits per rule                              A        B    legit hit rate A / B      fraud hit rate A / B`)
   const ids = [...new Set([...Object.keys(r.a.hits), ...Object.keys(r.b.hits), ...Object.keys(r.a.shadow_hits), ...Object.keys(r.b.shadow_hits)])].sort()
+  const rate = (n: number | undefined, d: number) => (d ? `${(((n ?? 0) / d) * 100).toFixed(2)}%` : '—')
   for (const id of ids) {
     const a = (r.a.hits[id] ?? 0) + (r.a.shadow_hits[id] ?? 0)
     const b = (r.b.hits[id] ?? 0) + (r.b.shadow_hits[id] ?? 0)
     const shadow = r.a.shadow_hits[id] || r.b.shadow_hits[id] ? ' (shadow)' : ''
-    out.push(`  ${id.padEnd(40)} ${String(a).padStart(7)}  ${String(b).padStart(7)}${a !== b ? '  *' : ''}${shadow}`)
+    const legit = `${rate(r.a.legit_hits[id], r.a.legit)} / ${rate(r.b.legit_hits[id], r.b.legit)}`
+    const fraud = `${rate(r.a.fraud_hits[id], r.a.fraud)} / ${rate(r.b.fraud_hits[id], r.b.fraud)}`
+    out.push(`  ${id.padEnd(40)} ${String(a).padStart(7)}  ${String(b).padStart(7)}    ${legit.padEnd(22)}  ${fraud.padEnd(22)}${a !== b ? '  *' : ''}${shadow}`)
   }
   out.push('')
   out.push(`${r.changed} decisions changed${r.top.length ? `; top ${r.top.length}:` : ''}`)

@@ -39,7 +39,7 @@ describe('backtest', () => {
     expect(r.top.some((c) => c.b.reasons.includes('DEVICE_MANY_ACCOUNTS'))).toBe(true)
     expect(r.b.legit_not_allowed).toBeGreaterThanOrEqual(r.a.legit_not_allowed)
     expect(r.a.fraud + r.a.legit).toBe(lines.length)
-    expect(formatBacktest(r)).toMatch(/shared\.device-many-accounts\s+\d+\s+\d+\s+\*/)
+    expect(formatBacktest(r)).toMatch(/shared\.device-many-accounts\s+\d+\s+\d+\s+[\d.]+% \/ [\d.]+%\s+[\d.]+% \/ [\d.]+%\s+\*/)
     const html = backtestHtml(r)
     expect(html).toContain('<svg')
     expect(html).toContain('shared.device-many-accounts')
