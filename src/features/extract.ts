@@ -131,6 +131,8 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
       if (ph.valid) id.phone = d.hash('phone', ph.e164)
     }
     f['referral.present'] = e.referral_code !== undefined
+    // Codes are case-insensitive in every storefront we know; a farm varying case must not split its count.
+    if (e.referral_code !== undefined && e.referral_code.trim() !== '') id.referral = d.hash('ref', e.referral_code.normalize('NFKC').trim().toUpperCase())
   } else if (e.event === 'login') {
     f['login.failure'] = e.outcome === 'failure'
     f['login.method'] = e.method ?? ''

@@ -17,7 +17,7 @@ export interface Evaluation {
   calibration: { bucket: string; events: number; fraud_rate: number }[]
 }
 
-const HARD_NEGATIVE_GROUPS = ['legit', 'campus_nat', 'family_phone', 'office_proxy', 'password_manager', 'new_user_coupon', 'rush', 'typo'] as const
+const HARD_NEGATIVE_GROUPS = ['legit', 'campus_nat', 'family_phone', 'office_proxy', 'password_manager', 'new_user_coupon', 'rush', 'typo', 'influencer_invite', 'privacy_relay', 'cgnat'] as const
 
 /** Honest evaluation of served decisions and scores against the simulator's labels. */
 /** Score used for ranking metrics: the served 0–100 score, ties broken by the model's probability. */

@@ -20,6 +20,9 @@ export const SimParamsSchema = z.strictObject({
   stuffingCampaigns: count,
   rings: count,
   lowAndSlow: count,
+  inviteFarms: count,
+  influencers: count,
+  friendReferralShare: z.number().min(0).max(1).describe('share of ordinary sign-ups that carry a friend\'s referral code'),
 })
 
 export const DEFAULT_CONFIG = new URL('../../sim/default.json', import.meta.url)

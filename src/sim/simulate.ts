@@ -2,6 +2,7 @@ import type { ScoreRequest } from '../events/schemas.js'
 import type { AsnDb } from '../signals/ipinfo.js'
 import { Rng } from './random.js'
 import { loadSimParams } from './params.js'
+import { uaPool } from './user-agents.js'
 
 /**
  * Seeded traffic simulator: legit shoppers with their hard-negative crowds, and attack families, as
@@ -30,6 +31,11 @@ export interface SimParams {
   stuffingCampaigns: number
   rings: number
   lowAndSlow: number
+  /** invite-code farms: bursts of fresh accounts behind a few referral codes */
+  inviteFarms: number
+  /** influencers whose code brings a day of real sign-ups */
+  influencers: number
+  friendReferralShare: number
 }
 
 /** The simulator's parameters, from sim/default.json (validated); `--config FILE` overrides them. */
@@ -46,8 +52,10 @@ export type Family =
   | 'account_takeover'
   | 'coupon_ring'
   | 'low_and_slow'
+  | 'invite_farm'
+  | 'influencer_invite'
 
-export const ATTACK_FAMILIES: Family[] = ['signup_farm', 'farm_cashout', 'credential_stuffing', 'account_takeover', 'coupon_ring', 'low_and_slow']
+export const ATTACK_FAMILIES: Family[] = ['signup_farm', 'farm_cashout', 'credential_stuffing', 'account_takeover', 'coupon_ring', 'low_and_slow', 'invite_farm']
 
 export type SimEvent = ScoreRequest & { label: 'fraud' | 'legit'; sim: { family: Family; tags: string[] } }
 
@@ -56,12 +64,11 @@ const CN_MOBILE = [9808, 56040, 56041, 56046, 56047, 24400]
 const INTL = [7922, 3320, 2856, 4713, 12322]
 const HOSTING = [16509, 37963, 45090, 14061, 24940, 20473, 16276, 45102]
 const CAMPUS = [4538]
+// CDN networks that carry privacy relays (iCloud Private Relay egresses from Akamai, Cloudflare and Fastly)
+const RELAY = [36183, 13335, 54113]
 
+// Scripted clients: attackers' HTTP libraries and headless browsers (real clients come from ./user-agents.ts).
 const UA = {
-  ios: ['Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1', 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 AliApp(TB/10.40.0)'],
-  android: ['Mozilla/5.0 (Linux; Android 14; 23127PN0CC Build/UKQ1.230804.001) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/118.0.0.0 Mobile Safari/537.36', 'Mozilla/5.0 (Linux; Android 13; V2238A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Mobile Safari/537.36', 'Mozilla/5.0 (Linux; Android 14; PJZ110) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36'],
-  web: ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36 Edg/129.0.0.0', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0'],
-  mini_program: ['Mozilla/5.0 (Linux; Android 14; V2301A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/111.0.5563.116 Mobile Safari/537.36 XWEB/1300097 MMWEBSDK/20240301 MicroMessenger/8.0.48 miniProgram', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49 miniProgram'],
   scripted: ['python-requests/2.32.3', 'Go-http-client/1.1', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/128.0.0.0 Safari/537.36', 'okhttp/3.12.1'],
 } as const
 type Platform = 'web' | 'ios' | 'android' | 'mini_program'
@@ -117,15 +124,29 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
   }
   const v6 = (prefix: string) => `${prefix}:${r.hex(4)}:${r.hex(4)}:${r.hex(4)}:${r.hex(4)}`.replace(/:0+([0-9a-f])/g, ':$1')
   const mobileNat = Array.from({ length: n(120) }, () => v4(CN_MOBILE))
+  // Carrier-grade NAT: a few addresses carry a large share of a province's phones, thousands of shoppers each.
+  const megaNat = Array.from({ length: 3 }, () => v4(CN_MOBILE))
+  // iCloud Private Relay and similar: shoppers egress from CDN networks (hosting ASNs), a new address now and then.
+  const relayEgress = Array.from({ length: n(40) }, () => v4(RELAY))
   const campusNat = Array.from({ length: 2 }, () => v4(CAMPUS))
   const officeProxy = Array.from({ length: 3 }, () => v4([37963]))
 
   // --- legit identities ---
   const platformPick = (): Platform => r.weighted([['web', 30], ['ios', 27], ['android', 30], ['mini_program', 13]] as const)
-  const device = (platform = platformPick()) => ({ id: `dev-${r.hex(16)}`, platform, ua: r.pick(UA[platform]) })
-  const homeIp = (): (() => string) => {
-    const kind = r.weighted([['fixed', 45], ['mobile', 40], ['v6', 10], ['intl', 5]] as const)
-    if (kind === 'mobile') return () => r.pick(mobileNat)
+  // User agents come from real clients (the user-agents package and the curated in-app browsers), never a handful per platform.
+  const uas = uaPool().byPlatform
+  const device = (platform = platformPick()) => ({ id: `dev-${r.hex(16)}`, platform, ua: uas[platform].pick(r.next()) })
+  const homeIp = (): (() => string) & { tag?: string } => {
+    const kind = r.weighted([['fixed', 43], ['mobile', 40], ['v6', 10], ['intl', 4], ['relay', 3]] as const)
+    if (kind === 'mobile') {
+      const mega = r.chance(0.3)
+      const pool = mega ? megaNat : mobileNat
+      return Object.assign(() => r.pick(pool), mega ? { tag: 'cgnat' } : {})
+    }
+    if (kind === 'relay') {
+      const first = r.pick(relayEgress)
+      return Object.assign(() => (r.chance(0.7) ? first : r.pick(relayEgress)), { tag: 'privacy_relay' })
+    }
     if (kind === 'v6') {
       const pre = v6prefix([4134, 9808, 4837])
       const addr = v6(pre)
@@ -189,14 +210,18 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
     return t0 + day * 86_400_000 + hour * 3_600_000 + r.next() * 3_600_000
   }
   const inRush = () => rushStart + r.next() * (rushEnd - rushStart)
-  const tagsAt = (t: number, extra: string[] = []) => (t >= rushStart && t < rushEnd ? ['rush', ...extra] : extra)
+  const tagsAt = (t: number, extra: string[] = [], who?: Person) => {
+    const net = (who?.ip as { tag?: string } | undefined)?.tag
+    const tags = net ? [...extra, net] : extra
+    return t >= rushStart && t < rushEnd ? ['rush', ...tags] : tags
+  }
 
   const register = (t: number, who: Person, family: Family, label: 'fraud' | 'legit', email = humanEmail(), phone = humanPhone(), extra: Partial<ScoreRequest> = {}, tags: string[] = []) => {
     who.createdAt = t
-    push({ ...common(t, who), event: 'registration', account_id: who.account, email, phone, behavior: humanBehavior(who.passwordManager), ...extra } as ScoreRequest, label, family, tagsAt(t, tags))
+    push({ ...common(t, who), event: 'registration', account_id: who.account, email, phone, behavior: humanBehavior(who.passwordManager), ...extra } as ScoreRequest, label, family, tagsAt(t, tags, who))
   }
   const login = (t: number, who: Person, family: Family, label: 'fraud' | 'legit', outcome: 'success' | 'failure' = 'success', tags: string[] = []) =>
-    push({ ...common(t, who), event: 'login', account_id: who.account, outcome, method: r.weighted([['password', 60], ['sms', 30], ['oauth', 10]] as const), behavior: humanBehavior(who.passwordManager) } as ScoreRequest, label, family, tagsAt(t, tags))
+    push({ ...common(t, who), event: 'login', account_id: who.account, outcome, method: r.weighted([['password', 60], ['sms', 30], ['oauth', 10]] as const), behavior: humanBehavior(who.passwordManager) } as ScoreRequest, label, family, tagsAt(t, tags, who))
   const claim = (t: number, who: Person, family: Family, label: 'fraud' | 'legit', coupon: string, tags: string[] = [], extra: Partial<ScoreRequest> = {}) =>
     push({
       ...common(t, who),
@@ -210,7 +235,7 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
       behavior: { fill_ms: Math.round(r.logNormal(3000, 0.7)), keystrokes: 0, pointer_moves: r.int(2, 40), pastes: 0 },
       ...(who.createdAt !== undefined && r.chance(0.7) ? { account_created_at: iso(who.createdAt) } : {}),
       ...extra,
-    } as ScoreRequest, label, family, tagsAt(t, tags))
+    } as ScoreRequest, label, family, tagsAt(t, tags, who))
 
   // --- legit population ---
   const existing: Person[] = Array.from({ length: n(p.legitUsers) }, () => person({ createdAt: t0 - r.int(5, 900) * 86_400_000 }))
@@ -235,7 +260,9 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
     for (let i = 0; i < count; i++) {
       const u = make()
       const tr = t()
-      register(tr, u, family, 'legit')
+      // a friend's code: shared with a handful of people, who sign up over days
+      const friend = r.chance(p.friendReferralShare) ? { referral_code: `FR${r.int(0, Math.max(1, Math.round(n(p.newUsersPerDay) * p.days * p.friendReferralShare / 3)))}` } : {}
+      register(tr, u, family, 'legit', humanEmail(), humanPhone(), friend)
       if (r.chance(0.55)) claim(tr + r.int(20_000, 900_000), u, family, 'legit', 'new-user-20', ['new_user_coupon'])
     }
   }
@@ -339,7 +366,7 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
       if (r.chance(0.35)) ip = v6rot ? v6(v6rot) : v4(r.chance(0.6) ? CN_FIXED : CN_MOBILE)
       const real = r.chance(0.3)
       const target = real ? r.pick(existing) : person()
-      const bot: Person = { ...target, device: { id: r.chance(0.7) ? '' : `dev-${r.hex(16)}`, platform: 'web', ua: scriptedUa ? r.pick(UA.scripted) : r.pick(UA.web) }, ip: () => ip }
+      const bot: Person = { ...target, device: { id: r.chance(0.7) ? '' : `dev-${r.hex(16)}`, platform: 'web', ua: scriptedUa ? r.pick(UA.scripted) : uas.web.pick(r.next()) }, ip: () => ip }
       const t = start + i * r.exp(rate)
       const success = real && r.chance(0.04)
       const e = { ...common(t, bot, ip), event: 'login', account_id: target.account, outcome: success ? 'success' : 'failure', method: 'password' } as ScoreRequest & { device?: { id?: string }; behavior?: unknown }
@@ -379,6 +406,43 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
       const t = t0 + r.next() * span
       register(t, u, 'low_and_slow', 'fraud', `${local}@${domain}`, humanPhone())
       claim(t + r.int(60_000, 600_000), u, 'low_and_slow', 'fraud', 'new-user-20')
+    }
+  }
+
+  // Invite-code farms (助力 / 拉新): bursts of fresh accounts behind a few referral codes, from a rack of
+  // phones or emulators on mobile proxies and cloud machines, SMS-farm numbers, forms filled by scripts.
+  for (let f = 0; f < n(p.inviteFarms); f++) {
+    const codes = Array.from({ length: 3 }, () => `INV${r.hex(6).toUpperCase()}`)
+    const emulators = r.chance(0.5)
+    const devices = Array.from({ length: r.int(5, 14) }, () => device(emulators ? 'android' : r.pick(['android', 'ios'] as const)))
+    const proxies = Array.from({ length: r.int(3, 8) }, () => (r.chance(0.4) ? v4(HOSTING) : v4(CN_MOBILE)))
+    const start = r.chance(0.5) ? rushStart - r.int(1, 20) * 3_600_000 : t0 + r.next() * (span - 8 * 3_600_000)
+    const bursts = r.int(3, 6)
+    for (let b = 0; b < bursts; b++) {
+      const tb = start + b * r.int(1_800_000, 7_200_000)
+      for (let i = 0; i < r.int(12, 35); i++) {
+        const dev = r.pick(devices)
+        const u = person({ device: dev, ip: () => r.pick(proxies), passwordManager: false })
+        const phone = r.chance(0.55) ? `+86${r.pick(VIRTUAL_SEGMENTS)}${String(r.int(0, 99999999)).padStart(8, '0')}` : humanPhone()
+        const scripted = r.chance(0.65)
+        register(tb + i * r.exp(20_000), u, 'invite_farm', 'fraud', r.chance(0.5) ? `${r.int(100000000, 9999999999)}@${r.pick(['163.com', 'qq.com', '126.com'])}` : humanEmail(), phone, {
+          referral_code: r.pick(codes),
+          device: { id: dev.id, platform: dev.platform, emulator: emulators && r.chance(0.7), rooted: !emulators && r.chance(0.4), headless: false },
+          behavior: scripted ? { fill_ms: r.int(300, 2800), keystrokes: r.int(0, 4), pointer_moves: r.int(0, 6), pastes: r.int(0, 2) } : humanBehavior(false),
+        } as Partial<ScoreRequest>)
+      }
+    }
+  }
+  // An influencer's code: a day of real sign-ups, each from a person with a phone, a device and a network of their own.
+  for (let k = 0; k < n(p.influencers); k++) {
+    const code = `KOL${r.hex(5).toUpperCase()}`
+    const day = r.int(0, p.days - 1)
+    const peak = t0 + day * 86_400_000 + r.int(10, 21) * 3_600_000
+    for (let i = 0; i < r.int(150, 400); i++) {
+      const u = person()
+      const tr = peak + r.exp(2 * 3_600_000) - 600_000
+      register(tr, u, 'influencer_invite', 'legit', humanEmail(), humanPhone(), { referral_code: code })
+      if (r.chance(0.6)) claim(tr + r.int(20_000, 900_000), u, 'influencer_invite', 'legit', 'new-user-20', ['new_user_coupon'])
     }
   }
 

@@ -6,7 +6,7 @@ import type { CounterOp } from './store.js'
  * Identifiers a counter can be keyed on; values are keyed hashes, never raw PII. `site` is one constant
  * key: whole-storefront counters, for campaign-level anomalies.
  */
-export const KEY_FIELDS = ['site', 'ip', 'ip_prefix', 'device', 'account', 'email', 'phone', 'address', 'payment', 'campaign', 'coupon'] as const
+export const KEY_FIELDS = ['site', 'ip', 'ip_prefix', 'device', 'account', 'email', 'phone', 'address', 'payment', 'campaign', 'coupon', 'referral'] as const
 export type KeyField = (typeof KEY_FIELDS)[number]
 export type Identity = Partial<Record<KeyField, string>>
 
@@ -20,6 +20,7 @@ export const KEY_ALIASES: Readonly<Record<string, KeyField>> = {
   payment_fingerprint: 'payment',
   campaign_id: 'campaign',
   coupon_id: 'coupon',
+  referral_code: 'referral',
 }
 
 /** Buckets per window: the count error is at most one bucket (1/60 of the window) at the trailing edge. */
