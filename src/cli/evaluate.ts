@@ -1,4 +1,7 @@
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fitModel } from '../model/fit.js'
 import { evaluate, formatEvaluation, rankScore } from '../model/evaluate.js'
 import { Model } from '../model/model.js'
 import { loadRuleSet } from '../rules/ruleset.js'
@@ -6,7 +9,7 @@ import { formatHitRates, gateFailures, hitRates, LEGIT_HIT_LIMIT } from '../rule
 import { evaluationHtml, rocPoints } from '../model/report-chart.js'
 import { runSimulated } from '../model/run-sim.js'
 import { sharedSignalData } from '../runtime.js'
-import { DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
+import { ATTACK_FAMILIES, DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
 import { parseArgs } from './args.js'
 
 /**
@@ -14,10 +17,12 @@ import { parseArgs } from './args.js'
  * Held-out evaluation: traffic from a seed and time span the model was not trained on (defaults: seed
  * 1001, two weeks after the training span), through the whole pipeline, decisions as served, with each
  * rule's hit rate on legitimate and fraudulent events.
+ * --leave-one-out: for each attack family, train a model on training traffic without that family (seed 1)
+ * and report how much of the family the served decisions stop on held-out traffic: catch on attacks it never saw.
  * --gate (npm run rules:gate): exit 1 when an enforcing rule that asks for friction hits more than 0.1% of
  * legitimate held-out events and its file gives no `justification`.
  */
-const a = parseArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', start: 'string', scale: 'number', html: 'string', json: 'string', gate: 'boolean' })
+const a = parseArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', start: 'string', scale: 'number', html: 'string', json: 'string', gate: 'boolean', 'leave-one-out': 'boolean' })
 const modelDir = (a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt'
 const rulesDir = (a.rules as string | undefined) ?? 'rules'
 const ruleSet = loadRuleSet(rulesDir)
@@ -46,4 +51,33 @@ if (a.gate) {
   }
   process.stdout.write(bad.length ? `\nrules gate: ${bad.length} rule(s) over the legitimate hit-rate limit\n` : `\nrules gate: every enforcing rule is under ${LEGIT_HIT_LIMIT * 100}% of legitimate held-out events or justified\n`)
   if (bad.length) process.exit(1)
+}
+
+if (a['leave-one-out']) {
+  // Families that are one campaign's two halves leave together: a farm's cash-out follows its sign-ups.
+  const LINKED: Record<string, string[]> = { signup_farm: ['signup_farm', 'farm_cashout'], credential_stuffing: ['credential_stuffing', 'account_takeover'] }
+  const trainParams = { ...DEFAULT_PARAMS, seed: 1, scale: params.scale }
+  const trainAll = simulate(sharedSignalData().asn, trainParams)
+  const lines = ['| family left out of training | held-out events | not allowed (model trained without it) | not allowed (shipped model) |', '|---|---:|---:|---:|']
+  const dir = mkdtempSync(join(tmpdir(), 'bouncer-loo-'))
+  const results: Record<string, { events: number; not_allowed: number; shipped: number }> = {}
+  for (const fam of ATTACK_FAMILIES.filter((f) => f !== 'farm_cashout' && f !== 'account_takeover')) {
+    const out = LINKED[fam] ?? [fam]
+    const outDir = join(dir, fam)
+    await fitModel(trainAll.filter((ev) => !out.includes(ev.sim.family)), { kind: 'gbt', rulesDir, outDir, simulator: trainParams, note: `leave-one-out without ${out.join('+')}` })
+    const m = await Model.load(outDir, ruleSet.catalog)
+    const held = await runSimulated(events, m, rulesDir)
+    await m.close()
+    for (const f of out) {
+      const rowsF = held.filter((r) => r.event.sim.family === f)
+      const na = rowsF.filter((r) => r.response.decision !== 'allow').length
+      const shipped = e.by_attack[f]!
+      results[f] = { events: rowsF.length, not_allowed: rowsF.length ? na / rowsF.length : NaN, shipped: shipped.events ? shipped.not_allowed / shipped.events : NaN }
+      lines.push(`| ${f}${out.length > 1 ? ` (left out with ${out.filter((x) => x !== f).join(', ')})` : ''} | ${rowsF.length} | ${(results[f]!.not_allowed * 100).toFixed(1)}% | ${(results[f]!.shipped * 100).toFixed(1)}% |`)
+    }
+    process.stderr.write(`left out ${out.join('+')}: done\n`)
+  }
+  rmSync(dir, { recursive: true, force: true })
+  process.stdout.write(`\nleave-one-family-out (train seed 1 without the family, held-out seed ${seed}):\n\n${lines.join('\n')}\n`)
+  if (a.json) writeFileSync(a.json as string, JSON.stringify({ evaluation: e, hit_rates: rates, leave_one_out: results }, null, 2) + '\n')
 }
