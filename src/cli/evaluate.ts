@@ -13,16 +13,17 @@ import { ATTACK_FAMILIES, DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
 import { parseArgs } from './args.js'
 
 /**
- * npm run evaluate [-- --model DIR] [--rules DIR] [--seed N] [--start ISO] [--scale X] [--html FILE] [--json FILE] [--gate]
+ * npm run evaluate [-- --model DIR] [--rules DIR] [--seed N | --seeds N,N,...] [--start ISO] [--scale X] [--html FILE] [--json FILE] [--gate]
  * Held-out evaluation: traffic from a seed and time span the model was not trained on (defaults: seed
  * 1001, two weeks after the training span), through the whole pipeline, decisions as served, with each
- * rule's hit rate on legitimate and fraudulent events.
+ * rule's hit rate on legitimate and fraudulent events. --seeds pools several held-out samples (each replayed
+ * with fresh counters): one sample holds only a few campaigns per family, so its per-family figures swing.
  * --leave-one-out: for each attack family, train a model on training traffic without that family (seed 1)
  * and report how much of the family the served decisions stop on held-out traffic: catch on attacks it never saw.
  * --gate (npm run rules:gate): exit 1 when an enforcing rule that asks for friction hits more than 0.1% of
  * legitimate held-out events and its file gives no `justification`.
  */
-const a = parseArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', start: 'string', scale: 'number', html: 'string', json: 'string', gate: 'boolean', 'leave-one-out': 'boolean' })
+const a = parseArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', seeds: 'string', start: 'string', scale: 'number', html: 'string', json: 'string', gate: 'boolean', 'leave-one-out': 'boolean' })
 const modelDir = (a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt'
 const rulesDir = (a.rules as string | undefined) ?? 'rules'
 const ruleSet = loadRuleSet(rulesDir)
@@ -31,12 +32,18 @@ const training = (model.card.training as { simulator?: { seed?: number } }).simu
 const seed = (a.seed as number | undefined) ?? 1001
 if (training?.seed === seed) process.stderr.write(`warning: seed ${seed} is the training seed; this is not a held-out evaluation\n`)
 const params = { ...DEFAULT_PARAMS, seed, start: (a.start as string | undefined) ?? '2026-11-23T00:00:00+08:00', scale: (a.scale as number | undefined) ?? 1 }
-const events = simulate(sharedSignalData().asn, params)
-const rows = await runSimulated(events, model, rulesDir)
+const seeds = a.seeds ? String(a.seeds).split(',').map((x) => Number(x.trim())) : [seed]
+if (seeds.some((x) => !Number.isInteger(x))) throw new Error('--seeds takes integers: --seeds 1001,1002,1003')
+if (seeds.includes(training?.seed ?? NaN)) process.stderr.write(`warning: --seeds includes the training seed ${training?.seed}\n`)
+const samples = seeds.map((s) => simulate(sharedSignalData().asn, { ...params, seed: s }))
+const events = samples.flat()
+/** each sample through the pipeline with fresh counters: samples overlap in time */
+const serve = async (m: Model) => (await Promise.all(samples.map((ev) => runSimulated(ev, m, rulesDir)))).flat()
+const rows = await serve(model)
 const e = evaluate(rows)
 const rates = hitRates(rows.map((r) => ({ label: r.event.label, response: r.response })), ruleSet.rules)
 await model.close()
-process.stdout.write(`${model.card.id}@${model.card.version} on seed ${seed} from ${params.start} (${events.length} events), rules ${ruleSet.version.slice(0, 19)}…\n\n${formatEvaluation(e)}\n\n${formatHitRates(rates)}\n`)
+process.stdout.write(`${model.card.id}@${model.card.version} on seed${seeds.length > 1 ? 's' : ''} ${seeds.join(',')} from ${params.start} (${events.length} events), rules ${ruleSet.version.slice(0, 19)}…\n\n${formatEvaluation(e)}\n\n${formatHitRates(rates)}\n`)
 if (a.html) {
   const roc = rocPoints(rows.map((r) => rankScore(r.response)), rows.map((r) => (r.event.label === 'fraud' ? 1 : 0)))
   writeFileSync(a.html as string, evaluationHtml(`${model.card.id}@${model.card.version}: held-out evaluation`, e, roc))
@@ -66,7 +73,7 @@ if (a['leave-one-out']) {
     const outDir = join(dir, fam)
     await fitModel(trainAll.filter((ev) => !out.includes(ev.sim.family)), { kind: 'gbt', rulesDir, outDir, simulator: trainParams, note: `leave-one-out without ${out.join('+')}` })
     const m = await Model.load(outDir, ruleSet.catalog)
-    const held = await runSimulated(events, m, rulesDir)
+    const held = await serve(m)
     await m.close()
     for (const f of out) {
       const rowsF = held.filter((r) => r.event.sim.family === f)

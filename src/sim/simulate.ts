@@ -170,7 +170,9 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
     const base = dom === 'qq.com' && r.chance(0.5) ? String(r.int(10000000, 3999999999)) : `${r.pick(NAMES)}${r.chance(0.5) ? r.pick(NAMES) : ''}${r.chance(0.6) ? r.int(1, 2005) : ''}`
     return `${r.chance(0.1) ? base.toUpperCase() : base}@${dom}`
   }
-  const humanPhone = () => `+86${r.pick(REAL_SEGMENTS)}${String(r.int(0, 99999999)).padStart(8, '0')}`
+  // Virtual operators (170/171/162/165/167) also serve ordinary subscribers, tens of millions of them; a few
+  // percent of real shoppers sign up with such a number (an assumption: the share is not published per shop).
+  const humanPhone = () => `+86${r.chance(0.03) ? r.pick(VIRTUAL_SEGMENTS) : r.pick(REAL_SEGMENTS)}${String(r.int(0, 99999999)).padStart(8, '0')}`
   const address = () => `${r.pick(['北京市朝阳区', '上海市浦东新区', '广州市天河区', '深圳市南山区', '杭州市西湖区', '成都市武侯区'])}${r.pick(['建国路', '世纪大道', '天河路', '科技园路', '文三路', '人民南路'])}${r.int(1, 999)}号${r.int(1, 30)}栋${r.int(101, 2999)}室`
   const person = (over: Partial<Person> = {}): Person => ({
     account: uid('u'),
