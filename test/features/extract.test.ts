@@ -42,6 +42,15 @@ describe('feature extraction', () => {
     expect(extract(login({ user_agent: windows, device: { id: 'd', platform: 'ios' } })).features['device.ua_mismatch']).toBe(false)
   })
 
+  it('keys referral codes case-folded and hashed, and only when a code was sent', () => {
+    const a = extract(registration({ referral_code: 'inv7Q2' })).identity.referral
+    expect(a).toBeDefined()
+    expect(extract(registration({ referral_code: ' INV7Q2 ' })).identity.referral).toBe(a)
+    expect(extract(registration({ referral_code: 'INV7Q3' })).identity.referral).not.toBe(a)
+    expect(a).not.toContain('INV7Q2')
+    expect(extract(registration()).identity.referral).toBeUndefined()
+  })
+
   it('hashes identities with the secret and never keeps raw PII', () => {
     const body = registration({ email: 'Li.Wei+x@gmail.com', phone: '+8613800138000', account_id: 'acct-raw-id' })
     const { identity } = extract(body)
