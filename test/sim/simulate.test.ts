@@ -83,8 +83,10 @@ describe('simulated shoppers meet real clients and real crowds', () => {
   it("an influencer's code brings many distinct people; a farm's codes bring few devices", () => {
     const codeStats = (fam: string) => {
       const by = new Map<string, { n: number; devices: Set<string> }>()
-      for (const e of events.filter((x) => x.sim.family === fam && x.event === 'registration' && x.referral_code)) {
-        const s = by.get(e.referral_code!) ?? by.set(e.referral_code!, { n: 0, devices: new Set() }).get(e.referral_code!)!
+      for (const e of events) {
+        if (e.sim.family !== fam || e.event !== 'registration' || !e.referral_code) continue
+        const code = e.referral_code
+        const s = by.get(code) ?? by.set(code, { n: 0, devices: new Set() }).get(code)!
         s.n++
         s.devices.add(e.device?.id ?? e.event_id)
       }
