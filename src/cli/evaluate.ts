@@ -20,7 +20,7 @@ import { parseArgs } from './args.js'
  * with fresh counters): one sample holds only a few campaigns per family, so its per-family figures swing.
  * --leave-one-out: for each attack family, train a model on training traffic without that family (seed 1)
  * and report how much of the family the served decisions stop on held-out traffic: catch on attacks it never saw.
- * --gate (npm run rules:gate): exit 1 when an enforcing rule that asks for friction hits more than 0.1% of
+ * --gate (npm run rules:gate, on three pooled samples): exit 1 when an enforcing rule that asks for friction hits more than 0.1% of
  * legitimate held-out events and its file gives no `justification`.
  */
 const a = parseArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', seeds: 'string', start: 'string', scale: 'number', html: 'string', json: 'string', gate: 'boolean', 'leave-one-out': 'boolean' })
@@ -54,7 +54,7 @@ if (a.gate) {
   const bad = gateFailures(rates)
   for (const r of bad) {
     const def = ruleSet.rules.find((x) => x.id === r.rule)
-    process.stderr.write(`${def ? `${def.file}:${def.line} ` : ''}[${r.rule}] enforces ${r.action} on ${(r.legit_rate * 100).toFixed(2)}% of legitimate held-out events (limit ${LEGIT_HIT_LIMIT * 100}%): make it a shadow rule, narrow it, or add a 'justification'\n`)
+    process.stderr.write(`${def ? `${def.file.startsWith(rulesDir) ? def.file : join(rulesDir, def.file)}:${def.line} ` : ''}[${r.rule}] enforces ${r.action} on ${(r.legit_rate * 100).toFixed(2)}% of legitimate held-out events (limit ${LEGIT_HIT_LIMIT * 100}%): make it a shadow rule, narrow it, or add a 'justification'\n`)
   }
   process.stdout.write(bad.length ? `\nrules gate: ${bad.length} rule(s) over the legitimate hit-rate limit\n` : `\nrules gate: every enforcing rule is under ${LEGIT_HIT_LIMIT * 100}% of legitimate held-out events or justified\n`)
   if (bad.length) process.exit(1)

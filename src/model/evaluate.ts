@@ -12,6 +12,8 @@ export interface Evaluation {
   /** decisions as served: fraud not allowed, legit not allowed */
   fraud_stopped: number
   legit_friction: number
+  /** legit events denied outright */
+  legit_denied: number
   by_attack: Record<string, { events: number; not_allowed: number }>
   by_legit_group: Record<string, { events: number; not_allowed: number }>
   calibration: { bucket: string; events: number; fraud_rate: number }[]
@@ -35,6 +37,7 @@ export function evaluate(rows: { event: SimEvent; response: ScoreResponse; passw
   for (const g of HARD_NEGATIVE_GROUPS) byLegit[g] = { events: 0, not_allowed: 0 }
   let fraudStopped = 0
   let legitFriction = 0
+  let legitDenied = 0
   for (const r of rows) {
     const na = notAllowed(r) ? 1 : 0
     if (r.event.label === 'fraud') {
@@ -44,6 +47,7 @@ export function evaluate(rows: { event: SimEvent; response: ScoreResponse; passw
       b.not_allowed += na
     } else {
       legitFriction += na
+      if (r.response.decision === 'deny') legitDenied++
       const groups = new Set<string>([r.event.sim.family, ...r.event.sim.tags])
       const be = r.event.behavior
       if (be && be.keystrokes === 0 && (be.fill_ms ?? 1e9) < 2000 && r.event.event !== 'coupon_claim') groups.add('password_manager')
@@ -69,6 +73,7 @@ export function evaluate(rows: { event: SimEvent; response: ScoreResponse; passw
     recall_at_1pct_fpr: recallAtFpr(scores, labels, 0.01).recall,
     fraud_stopped: fraud ? fraudStopped / fraud : NaN,
     legit_friction: rows.length - fraud ? legitFriction / (rows.length - fraud) : NaN,
+    legit_denied: rows.length - fraud ? legitDenied / (rows.length - fraud) : NaN,
     by_attack: byAttack,
     by_legit_group: byLegit,
     calibration,
@@ -76,11 +81,12 @@ export function evaluate(rows: { event: SimEvent; response: ScoreResponse; passw
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(1)}%`)
+const pct2 = (x: number) => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(2)}%`)
 
 export function formatEvaluation(e: Evaluation): string {
   const lines = [
     `events ${e.events} (fraud ${e.fraud})   ROC AUC ${e.auc.toFixed(4)}   recall@0.5%FPR ${pct(e.recall_at_0_5pct_fpr)}   recall@1%FPR ${pct(e.recall_at_1pct_fpr)}`,
-    `served decisions: fraud not allowed ${pct(e.fraud_stopped)}, legit not allowed ${pct(e.legit_friction)}`,
+    `served decisions: fraud not allowed ${pct(e.fraud_stopped)}, legit not allowed ${pct(e.legit_friction)}, legit denied ${pct2(e.legit_denied)}`,
     '',
     '| attack family | events | not allowed |',
     '|---|---:|---:|',

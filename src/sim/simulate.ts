@@ -274,8 +274,10 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
 
   // --- hard negatives ---
   // Students behind one campus NAT, signing up and claiming together at the rush.
+  // Students ship to the campus parcel stations (菜鸟驿站): a handful of addresses shared by hundreds.
+  const campusStations = Array.from({ length: 3 }, () => `${r.pick(['北京市海淀区', '武汉市洪山区', '西安市长安区'])}${r.pick(['学院路', '珞喻路', '西沣路'])}${r.int(1, 300)}号 校园菜鸟驿站`)
   for (let i = 0; i < n(p.campusStudents); i++) {
-    const u = person({ ip: () => r.pick(campusNat) })
+    const u = person({ ip: () => r.pick(campusNat), address: r.pick(campusStations) })
     const tr = r.chance(0.6) ? inRush() - r.int(0, 1_800_000) : dayTime(r.int(0, p.days - 1))
     register(tr, u, 'campus_nat', 'legit')
     claim(tr + r.int(30_000, 1_200_000), u, 'campus_nat', 'legit', 'new-user-20', ['new_user_coupon'])
@@ -288,7 +290,7 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
   // Families sharing one phone and one address; each member has an account.
   for (let i = 0; i < n(p.families); i++) {
     const shared = { device: device(r.pick(['ios', 'android'] as const)), ip: homeIp(), address: address() }
-    const members = r.int(2, 3)
+    const members = r.weighted([[2, 50], [3, 35], [4, 15]] as const)
     const tbase = dayTime(r.int(0, p.days - 1))
     for (let m = 0; m < members; m++) {
       const u = person({ ...shared, payment: m === 0 || r.chance(0.5) ? `pf_fam${i}` : `pf_${r.hex(12)}` })
@@ -299,8 +301,10 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
     }
   }
   // Office workers whose traffic leaves through a corporate proxy hosted on a cloud network.
+  const officeAddress = '上海市浦东新区世纪大道100号 环球金融中心 前台'
   for (let i = 0; i < n(p.officeWorkers); i++) {
-    const u = person({ device: device('web'), ip: () => r.pick(officeProxy), createdAt: t0 - r.int(30, 900) * 86_400_000 })
+    // half of them have parcels sent to the office's front desk
+    const u = person({ device: device('web'), ip: () => r.pick(officeProxy), createdAt: t0 - r.int(30, 900) * 86_400_000, ...(r.chance(0.5) ? { address: officeAddress } : {}) })
     for (let day = 0; day < p.days; day++) login(t0 + day * 86_400_000 + r.int(9, 17) * 3_600_000 + r.next() * 3_600_000, u, 'office_proxy', 'legit')
     if (r.chance(0.3)) claim(dayTime(r.int(0, p.days - 1)), u, 'office_proxy', 'legit', 'd11-50')
     if (r.chance(0.15)) {
