@@ -24,7 +24,7 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['ip.hosting', 'bool', 'the IP belongs to a hosting/cloud/VPN network (rules/lists/hosting_asns.txt)', ALL],
   ['ip.private', 'bool', 'loopback or private address: the storefront passed an internal IP', ALL],
   ['ua.present', 'bool', 'a user agent was sent', ALL],
-  ['ua.bot', 'bool', 'the user agent is a known bot or crawler (isbot)', ALL],
+  ['ua.bot', 'bool', 'the user agent is a known bot or crawler (isbot, less the patterns that matched real shoppers: src/signals/useragent.ts)', ALL],
   ['ua.automation', 'bool', 'headless browser, automation framework or HTTP library', ALL],
   ['ua.truncated', 'bool', 'the user agent exceeded 1024 characters', ALL],
   ['ua.length', 'number', 'user agent length', ALL],
