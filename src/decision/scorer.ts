@@ -140,6 +140,8 @@ export class Scorer {
     const eventHash = this.d.hash('event', req.event_id)
     const idemKey = counters.idempotencyKey(eventHash)
     const accountKey = counters.accountKey(identity)
+    // The inviter's own memory: what Bouncer remembers of the account that owns the referral code.
+    const referrerKey = req.event === 'registration' && req.referrer_account_id !== undefined ? counters.accountKey({ account: this.d.hash('acct', req.referrer_account_id) }) : undefined
     const batch: Batch = {
       now,
       idempotencyKey: idemKey,
@@ -152,6 +154,7 @@ export class Scorer {
             ? { key: accountKey, setIfAbsent: '', ttlMs: ACCOUNT_TTL_MS }
             : undefined,
       ops: planned.ops,
+      ...(referrerKey !== undefined ? { peek: [referrerKey] } : {}),
     }
 
     const degraded: string[] = []
@@ -169,6 +172,22 @@ export class Scorer {
     }
 
     let memo: AccountMemo | null = null
+    if (result?.status === 'fresh' && referrerKey !== undefined) {
+      const raw = result.peeked?.[0] ?? null
+      let ref: AccountMemo | null
+      try {
+        ref = raw ? (JSON.parse(raw) as AccountMemo) : null
+      } catch {
+        ref = null
+      }
+      features['referrer.known'] = ref !== null
+      if (ref) {
+        features['referrer.age_s'] = Math.max(0, Math.round((now - ref.t) / 1000))
+        if (ref.s !== undefined) features['referrer.reg_score'] = ref.s
+        if (ref.d !== undefined) features['referrer.reg_flagged'] = ref.d !== 'allow'
+        if (ref.dv !== undefined && identity.device !== undefined) features['referrer.same_device'] = ref.dv === identity.device
+      }
+    }
     if (result?.status === 'fresh') {
       for (let i = 0; i < planned.features.length; i++) features[planned.features[i]!] = result.values[i]!
       if (result.account) {

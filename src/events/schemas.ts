@@ -41,6 +41,7 @@ export const RegistrationEvent = z.strictObject({
   email: z.string().optional(),
   phone: z.string().optional(),
   referral_code: z.string().max(256).optional(),
+  referrer_account_id: AccountId.optional().describe('the account that owns the referral code, where the storefront knows it: Bouncer reads what it remembers of that account'),
 })
 
 export const LoginEvent = z.strictObject({

@@ -59,6 +59,11 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['phone.mobile', 'bool', 'the phone number is a mobile line', REG],
   ['phone.virtual_operator', 'bool', 'Chinese virtual-operator segment 170/171/162/165/167', REG],
   ['referral.present', 'bool', 'a referral code was given', REG],
+  ['referrer.known', 'bool', 'Bouncer scored the registration of the account that owns the referral code (needs referrer_account_id)', REG],
+  ['referrer.age_s', 'number', 'seconds since the referrer registered, as Bouncer remembers it', REG],
+  ['referrer.reg_score', 'number', 'the score Bouncer gave the referrer’s own registration', REG],
+  ['referrer.reg_flagged', 'bool', 'Bouncer did not allow the referrer’s own registration', REG],
+  ['referrer.same_device', 'bool', 'this sign-up comes from the device the referrer registered on (inviting yourself)', REG],
   ['login.failure', 'bool', 'the password/OTP check failed', LOGIN],
   ['login.method', 'string', 'password, sms, oauth, passkey or empty', LOGIN],
   ['site.login_failure_ratio_10m', 'number', 'share of all logins in the last 10 min that failed, smoothed with 50 pseudo-logins at 10% (so one typo on a quiet site reads ~12%); a credential-stuffing campaign drives it up', LOGIN],
@@ -109,7 +114,7 @@ export class Catalog {
 }
 
 /** Features computed after the counters are read: a counter's `where` filter cannot use them. */
-const AFTER_VELOCITY = new Set(['model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score', 'account.reg_flagged', 'account.reg_reasons', 'account.reg_same_device', 'account.reg_same_prefix'])
+const AFTER_VELOCITY = new Set(['referrer.known', 'referrer.age_s', 'referrer.reg_score', 'referrer.reg_flagged', 'referrer.same_device', 'model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score', 'account.reg_flagged', 'account.reg_reasons', 'account.reg_same_device', 'account.reg_same_prefix'])
 
 /** Only the request features: what a counter's `where` filter may read (it runs before any counter). */
 export const REQUEST_CATALOG = new Catalog(

@@ -12,7 +12,7 @@ export type ModelKind = 'gbt' | 'lr'
 // ratio does, but as a linear term it challenges every legit login during a campaign (measured: office-proxy
 // friction 0% -> 7.5%, family 3.5% -> 9.1%, typos only 16% -> 14%); it needs a model that can combine it with
 // per-event evidence (issue 5). Rules can use it today.
-const EXCLUDED = ['model.score', 'ip.asn', 'ip.private', 'account.known', 'account.reg_score', 'account.reg_flagged', 'account.reg_same_device', 'account.reg_same_prefix', 'login.failure', 'site.logins_10m', 'site.login_failures_10m']
+const EXCLUDED = ['model.score', 'ip.asn', 'ip.private', 'account.known', 'account.reg_score', 'account.reg_flagged', 'account.reg_same_device', 'account.reg_same_prefix', 'referrer.known', 'referrer.age_s', 'referrer.reg_score', 'referrer.reg_flagged', 'referrer.same_device', 'login.failure', 'site.logins_10m', 'site.login_failures_10m']
 
 /** The features a model of this kind is trained on, in input order. Trees also take the site-wide failure ratio. */
 export function modelFeatures(kind: ModelKind, catalog: Catalog): string[] {

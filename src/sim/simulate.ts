@@ -263,7 +263,9 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
       const u = make()
       const tr = t()
       // a friend's code: shared with a handful of people, who sign up over days
-      const friend = r.chance(p.friendReferralShare) ? { referral_code: `FR${r.int(0, Math.max(1, Math.round(n(p.newUsersPerDay) * p.days * p.friendReferralShare / 3)))}` } : {}
+      // the code belongs to an existing shopper; storefronts that know its owner send referrer_account_id
+      const fi = r.int(0, Math.max(1, Math.round((n(p.newUsersPerDay) * p.days * p.friendReferralShare) / 3)))
+      const friend = r.chance(p.friendReferralShare) ? { referral_code: `FR${fi}`, ...(r.chance(0.7) ? { referrer_account_id: existing[fi % existing.length]!.account } : {}) } : {}
       register(tr, u, family, 'legit', humanEmail(), humanPhone(), friend)
       if (r.chance(0.55)) claim(tr + r.int(20_000, 900_000), u, family, 'legit', 'new-user-20', ['new_user_coupon'])
     }
@@ -418,11 +420,19 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
   // Invite-code farms (助力 / 拉新): bursts of fresh accounts behind a few referral codes, from a rack of
   // phones or emulators on mobile proxies and cloud machines, SMS-farm numbers, forms filled by scripts.
   for (let f = 0; f < n(p.inviteFarms); f++) {
-    const codes = Array.from({ length: 3 }, () => `INV${r.hex(6).toUpperCase()}`)
     const emulators = r.chance(0.5)
     const devices = Array.from({ length: r.int(5, 14) }, () => device(emulators ? 'android' : r.pick(['android', 'ios'] as const)))
     const proxies = Array.from({ length: r.int(3, 8) }, () => (r.chance(0.4) ? v4(HOSTING) : v4(CN_MOBILE)))
     const start = r.chance(0.5) ? rushStart - r.int(1, 20) * 3_600_000 : t0 + r.next() * (span - 8 * 3_600_000)
+    // The farm's three inviter accounts sign up first, from the same rack, an hour or so before the bursts.
+    const inviters = Array.from({ length: 3 }, (_, k) => {
+      const dev = r.pick(devices)
+      const u = person({ device: dev, ip: () => r.pick(proxies), passwordManager: false })
+      register(start - r.int(600_000, 7_200_000) + k * 60_000, u, 'invite_farm', 'fraud', humanEmail(), r.chance(0.5) ? `+86${r.pick(VIRTUAL_SEGMENTS)}${String(r.int(0, 99999999)).padStart(8, '0')}` : humanPhone(), {
+        device: { id: dev.id, platform: dev.platform, emulator: emulators && r.chance(0.7), rooted: !emulators && r.chance(0.4), headless: false },
+      } as Partial<ScoreRequest>)
+      return { code: `INV${r.hex(6).toUpperCase()}`, account: u.account }
+    })
     const bursts = r.int(3, 6)
     for (let b = 0; b < bursts; b++) {
       const tb = start + b * r.int(1_800_000, 7_200_000)
@@ -432,7 +442,10 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
         const phone = r.chance(0.55) ? `+86${r.pick(VIRTUAL_SEGMENTS)}${String(r.int(0, 99999999)).padStart(8, '0')}` : humanPhone()
         const scripted = r.chance(0.65)
         register(tb + i * r.exp(20_000), u, 'invite_farm', 'fraud', r.chance(0.5) ? `${r.int(100000000, 9999999999)}@${r.pick(['163.com', 'qq.com', '126.com'])}` : humanEmail(), phone, {
-          referral_code: r.pick(codes),
+          ...(() => {
+            const inv = r.pick(inviters)
+            return { referral_code: inv.code, ...(r.chance(0.7) ? { referrer_account_id: inv.account } : {}) }
+          })(),
           device: { id: dev.id, platform: dev.platform, emulator: emulators && r.chance(0.7), rooted: !emulators && r.chance(0.4), headless: false },
           behavior: scripted ? { fill_ms: r.int(300, 2800), keystrokes: r.int(0, 4), pointer_moves: r.int(0, 6), pastes: r.int(0, 2) } : humanBehavior(false),
         } as Partial<ScoreRequest>)
@@ -442,12 +455,13 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
   // An influencer's code: a day of real sign-ups, each from a person with a phone, a device and a network of their own.
   for (let k = 0; k < n(p.influencers); k++) {
     const code = `KOL${r.hex(5).toUpperCase()}`
+    const owner = r.pick(existing).account
     const day = r.int(0, p.days - 1)
     const peak = t0 + day * 86_400_000 + r.int(10, 21) * 3_600_000
     for (let i = 0; i < r.int(150, 400); i++) {
       const u = person()
       const tr = peak + r.exp(2 * 3_600_000) - 600_000
-      register(tr, u, 'influencer_invite', 'legit', humanEmail(), humanPhone(), { referral_code: code })
+      register(tr, u, 'influencer_invite', 'legit', humanEmail(), humanPhone(), { referral_code: code, ...(r.chance(0.7) ? { referrer_account_id: owner } : {}) })
       if (r.chance(0.6)) claim(tr + r.int(20_000, 900_000), u, 'influencer_invite', 'legit', 'new-user-20', ['new_user_coupon'])
     }
   }

@@ -126,6 +126,7 @@ export class MemoryStore implements VelocityStore {
         }
       }
     }
+    if (b.peek?.length) return { status: 'fresh', account, values, peeked: b.peek.map((k) => this.live(this.strings, k, now)?.value ?? null) }
     return { status: 'fresh', account, values }
   }
 

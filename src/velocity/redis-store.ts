@@ -235,24 +235,31 @@ export class RedisStore implements VelocityStore {
     if (this.deferred.length > 0) this.sendDeferred()
     const groups = this.group(b)
     if (this.calls === 'single') {
-      const r = (await withBudget(this.counters(b, groups[0]!, true), this.timeoutMs)) as (number | string | null)[]
+      const call = this.counters(b, groups[0]!, true)
+      let r: (number | string | null)[]
+      let peeked: (string | null)[] | undefined
+      // Another account's memory is a plain GET in the same tick: the same write, no change to the script.
+      if (b.peek?.length) [r, peeked] = (await withBudget(Promise.all([call, Promise.all(b.peek.map((k) => this.client.get(k)))]), this.timeoutMs)) as [(number | string | null)[], (string | null)[]]
+      else r = (await withBudget(call, this.timeoutMs)) as (number | string | null)[]
       if (r[0] === -1) return r[1] === 0 ? { status: 'replayed', stored: r[2] as string } : { status: 'in_flight' }
-      return this.assemble(b, groups, [r])
+      return this.assemble(b, groups, [r], peeked)
     }
     // The claim and every group's counters go out in the same tick: one round trip (one write per node).
     // A replay is rare, so its counters are taken back afterwards instead of costing every event a second trip.
     const claim = this.client.bouncerClaim(b.idempotencyKey, Math.min(b.idempotencyTtlMs, PENDING_TTL_MS), b.nonce)
-    const [c, ...rs] = await withBudget(Promise.all([claim, ...groups.map((g) => this.counters(b, g, false))]), this.timeoutMs)
+    const calls = groups.map((g) => this.counters(b, g, false))
+    const peeks = b.peek?.length ? Promise.all(b.peek.map((k) => this.client.get(k))) : Promise.resolve(undefined)
+    const [[c, ...rs], peeked] = await withBudget(Promise.all([Promise.all([claim, ...calls]), peeks]), this.timeoutMs)
     const results = rs as (number | string | null)[][]
     if (c[0] !== 1) {
       await withBudget(Promise.all(groups.map((g, i) => this.undo(b, g, results[i]!))), this.timeoutMs * 4)
       return c[0] === 0 ? { status: 'replayed', stored: c[1]! } : { status: 'in_flight' }
     }
-    return this.assemble(b, groups, results)
+    return this.assemble(b, groups, results, peeked)
   }
 
   /** Each group's values put back in the batch's op order. */
-  private assemble(b: Batch, groups: Group[], results: (number | string | null)[][]): BatchResult {
+  private assemble(b: Batch, groups: Group[], results: (number | string | null)[][], peeked?: (string | null)[]): BatchResult {
     const widths = new Array<number>(b.ops.length)
     for (const g of groups) for (const o of g.ops) widths[o.index] = o.width
     const offsets = new Array<number>(b.ops.length)
@@ -270,7 +277,7 @@ export class RedisStore implements VelocityStore {
       let k = 2
       for (const o of g.ops) for (let w = 0; w < o.width; w++) values[offsets[o.index]! + w] = Number(r[k++])
     }
-    return { status: 'fresh', account, values }
+    return peeked ? { status: 'fresh', account, values, peeked } : { status: 'fresh', account, values }
   }
 
   private undo(b: Batch, g: Group, r: (number | string | null)[]): Promise<unknown> {

@@ -43,12 +43,14 @@ export interface Batch {
   /** marks this request's claim on the idempotency key until the decision is stored */
   nonce: string
   account?: AccountMemory | undefined
+  /** other accounts' memory keys to read, never written (a registration's referrer) */
+  peek?: string[] | undefined
   /** values come back in this order */
   ops: CounterOp[]
 }
 
 export type BatchResult =
-  | { status: 'fresh'; account: string | null; values: number[] }
+  | { status: 'fresh'; account: string | null; values: number[]; peeked?: (string | null)[] }
   | { status: 'replayed'; stored: string }
   | { status: 'in_flight' }
 

@@ -64,6 +64,21 @@ describe.each([
     expect(third.features['device.registrations_24h']).toBe(2)
   })
 
+  it("reads the inviter's own registration when a sign-up names its referrer", async () => {
+    const inviter = registration({ device: { id: uniq('dev'), platform: 'android' as const } })
+    const own = (await score(app, inviter)).json()
+    const code = uniq('CODE')
+    const invited = (await score(app, registration({ referral_code: code, referrer_account_id: inviter.account_id, device: { id: uniq('dev'), platform: 'ios' as const } }), '?explain=1')).json()
+    expect(invited.features).toMatchObject({ 'referrer.known': true, 'referrer.reg_score': own.score, 'referrer.reg_flagged': own.decision !== 'allow', 'referrer.same_device': false, 'referral.signups_24h': 1 })
+    expect(invited.features['referrer.age_s']).toBeGreaterThanOrEqual(0)
+    const stranger = (await score(app, registration({ referral_code: code, referrer_account_id: uniq('never-seen') }), '?explain=1')).json()
+    expect(stranger.features['referrer.known']).toBe(false)
+    expect(stranger.features['referrer.reg_score']).toBeUndefined()
+    expect(stranger.features['referral.signups_24h']).toBe(2)
+    const none = (await score(app, registration(), '?explain=1')).json()
+    expect(none.features['referrer.known']).toBeUndefined()
+  })
+
   it('answers concurrent retries of one event_id with one decision, counted once', async () => {
     const device = { id: uniq('dev'), platform: 'android' as const }
     const body = registration({ device })

@@ -172,6 +172,19 @@ describe.each(stores)('velocity store contract: %s', (_name, make) => {
     expect(unknown.status === 'fresh' && unknown.account).toBeNull()
   })
 
+  it("reads another account's memory beside the event's own, and never writes it", async () => {
+    const inviter = `t:{acct:${uniq()}}:mem`
+    await store.execute(batch(T0, [], { account: { key: inviter, setIfAbsent: '{"t":7,"s":91}', ttlMs: H } }))
+    const absent = `t:{acct:${uniq()}}:mem`
+    const r = await store.execute(batch(T0 + 5, [count(`t:c:${uniq()}`)], { account: { key: `t:{acct:${uniq()}}:mem`, setIfAbsent: '{"t":8}', ttlMs: H }, peek: [inviter, absent] }))
+    expect(r.status === 'fresh' && r.peeked).toEqual(['{"t":7,"s":91}', null])
+    expect(r.status === 'fresh' && r.values).toEqual([1])
+    const again = await store.execute(batch(T0 + 6, [], { peek: [absent] }))
+    expect(again.status === 'fresh' && again.peeked).toEqual([null])
+    const plain = await store.execute(batch(T0 + 7, [count(`t:c:${uniq()}`)]))
+    expect(plain.status === 'fresh' && plain.peeked).toBeUndefined()
+  })
+
   it('takes back every counter a replay or a concurrent duplicate touched', async () => {
     const tag = uniq('e')
     const c = `t:{${tag}}:c`
