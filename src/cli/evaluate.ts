@@ -68,7 +68,8 @@ if (a['leave-one-out']) {
   const lines = ['| family left out of training | held-out events | not allowed (model trained without it) | not allowed (shipped model) |', '|---|---:|---:|---:|']
   const dir = mkdtempSync(join(tmpdir(), 'bouncer-loo-'))
   const results: Record<string, { events: number; not_allowed: number; shipped: number }> = {}
-  for (const fam of ATTACK_FAMILIES.filter((f) => f !== 'farm_cashout' && f !== 'account_takeover')) {
+  const followers = new Set(Object.values(LINKED).flatMap((l) => l.slice(1)))
+  for (const fam of ATTACK_FAMILIES.filter((f) => !followers.has(f))) {
     const out = LINKED[fam] ?? [fam]
     const outDir = join(dir, fam)
     await fitModel(trainAll.filter((ev) => !out.includes(ev.sim.family)), { kind: 'gbt', rulesDir, outDir, simulator: trainParams, note: `leave-one-out without ${out.join('+')}` })

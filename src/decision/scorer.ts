@@ -108,6 +108,16 @@ interface AccountMemo {
   px?: string
 }
 
+/** An account's stored memory; a missing or unreadable one is no memory. */
+function parseMemo(raw: string | null): AccountMemo | null {
+  if (!raw) return null
+  try {
+    return JSON.parse(raw) as AccountMemo
+  } catch {
+    return null
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** The whole scoring pipeline. Framework-free: the HTTP layer, replay and training all call `score`. */
@@ -172,29 +182,17 @@ export class Scorer {
     }
 
     let memo: AccountMemo | null = null
-    if (result?.status === 'fresh' && referrerKey !== undefined) {
-      const raw = result.peeked?.[0] ?? null
-      let ref: AccountMemo | null
-      try {
-        ref = raw ? (JSON.parse(raw) as AccountMemo) : null
-      } catch {
-        ref = null
-      }
-      features['referrer.known'] = ref !== null
-      if (ref) {
-        features['referrer.age_s'] = Math.max(0, Math.round((now - ref.t) / 1000))
-        if (ref.s !== undefined) features['referrer.reg_score'] = ref.s
-        if (ref.d !== undefined) features['referrer.reg_flagged'] = ref.d !== 'allow'
-        if (ref.dv !== undefined && identity.device !== undefined) features['referrer.same_device'] = ref.dv === identity.device
-      }
-    }
     if (result?.status === 'fresh') {
       for (let i = 0; i < planned.features.length; i++) features[planned.features[i]!] = result.values[i]!
-      if (result.account) {
-        try {
-          memo = JSON.parse(result.account) as AccountMemo
-        } catch {
-          memo = null
+      memo = parseMemo(result.account)
+      if (referrerKey !== undefined) {
+        const ref = parseMemo(result.peeked?.[0] ?? null)
+        features['referrer.known'] = ref !== null
+        if (ref) {
+          features['referrer.age_s'] = Math.max(0, Math.round((now - ref.t) / 1000))
+          if (ref.s !== undefined) features['referrer.reg_score'] = ref.s
+          if (ref.d !== undefined) features['referrer.reg_flagged'] = ref.d !== 'allow'
+          if (ref.dv !== undefined && identity.device !== undefined) features['referrer.same_device'] = ref.dv === identity.device
         }
       }
     }

@@ -433,6 +433,10 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
       } as Partial<ScoreRequest>)
       return { code: `INV${r.hex(6).toUpperCase()}`, account: u.account }
     })
+    const invitedBy = () => {
+      const inv = r.pick(inviters)
+      return { referral_code: inv.code, ...(r.chance(0.7) ? { referrer_account_id: inv.account } : {}) }
+    }
     const bursts = r.int(3, 6)
     for (let b = 0; b < bursts; b++) {
       const tb = start + b * r.int(1_800_000, 7_200_000)
@@ -442,10 +446,7 @@ export function simulate(asn: AsnDb, p: SimParams): SimEvent[] {
         const phone = r.chance(0.55) ? `+86${r.pick(VIRTUAL_SEGMENTS)}${String(r.int(0, 99999999)).padStart(8, '0')}` : humanPhone()
         const scripted = r.chance(0.65)
         register(tb + i * r.exp(20_000), u, 'invite_farm', 'fraud', r.chance(0.5) ? `${r.int(100000000, 9999999999)}@${r.pick(['163.com', 'qq.com', '126.com'])}` : humanEmail(), phone, {
-          ...(() => {
-            const inv = r.pick(inviters)
-            return { referral_code: inv.code, ...(r.chance(0.7) ? { referrer_account_id: inv.account } : {}) }
-          })(),
+          ...invitedBy(),
           device: { id: dev.id, platform: dev.platform, emulator: emulators && r.chance(0.7), rooted: !emulators && r.chance(0.4), headless: false },
           behavior: scripted ? { fill_ms: r.int(300, 2800), keystrokes: r.int(0, 4), pointer_moves: r.int(0, 6), pastes: r.int(0, 2) } : humanBehavior(false),
         } as Partial<ScoreRequest>)

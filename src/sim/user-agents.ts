@@ -34,7 +34,7 @@ export interface UaPool {
   byPlatform: Record<SdkPlatform, WeightedUas>
 }
 
-interface Packaged { userAgent: string; platform: string; deviceCategory: string; weight: number }
+export interface Packaged { userAgent: string; platform: string; deviceCategory: string; weight: number }
 interface Curated { ua: string; platforms: SdkPlatform[] }
 
 const CURATED = new URL('../../test/fixtures/user-agents/cn-clients.json', import.meta.url)
@@ -47,13 +47,18 @@ function packagedPlatforms(p: Packaged): SdkPlatform[] {
   return ['web']
 }
 
+/** The user-agents package's entries: real, weighted browser traffic with navigator.platform and device category. */
+export function packagedUserAgents(): Packaged[] {
+  const require = createRequire(import.meta.url)
+  return JSON.parse(readFileSync(join(dirname(require.resolve('user-agents')), 'user-agents.json'), 'utf8')) as Packaged[]
+}
+
 let cached: UaPool | undefined
 
 /** Loaded once per process; the order is the files' order, so a seed gives the same traffic. */
 export function uaPool(): UaPool {
   if (cached) return cached
-  const require = createRequire(import.meta.url)
-  const packaged = JSON.parse(readFileSync(join(dirname(require.resolve('user-agents')), 'user-agents.json'), 'utf8')) as Packaged[]
+  const packaged = packagedUserAgents()
   const curated = (JSON.parse(readFileSync(CURATED, 'utf8')) as { clients: Curated[] }).clients
   const byPlatform: UaPool['byPlatform'] = { web: new WeightedUas(), ios: new WeightedUas(), android: new WeightedUas(), mini_program: new WeightedUas() }
   const mean = packaged.reduce((s, p) => s + p.weight, 0) / packaged.length

@@ -235,27 +235,29 @@ export class RedisStore implements VelocityStore {
     if (this.deferred.length > 0) this.sendDeferred()
     const groups = this.group(b)
     if (this.calls === 'single') {
-      const call = this.counters(b, groups[0]!, true)
-      let r: (number | string | null)[]
-      let peeked: (string | null)[] | undefined
-      // Another account's memory is a plain GET in the same tick: the same write, no change to the script.
-      if (b.peek?.length) [r, peeked] = (await withBudget(Promise.all([call, Promise.all(b.peek.map((k) => this.client.get(k)))]), this.timeoutMs)) as [(number | string | null)[], (string | null)[]]
-      else r = (await withBudget(call, this.timeoutMs)) as (number | string | null)[]
+      const [r, peeked] = (await this.withPeeks(b, this.counters(b, groups[0]!, true))) as [(number | string | null)[], (string | null)[] | undefined]
       if (r[0] === -1) return r[1] === 0 ? { status: 'replayed', stored: r[2] as string } : { status: 'in_flight' }
       return this.assemble(b, groups, [r], peeked)
     }
     // The claim and every group's counters go out in the same tick: one round trip (one write per node).
     // A replay is rare, so its counters are taken back afterwards instead of costing every event a second trip.
     const claim = this.client.bouncerClaim(b.idempotencyKey, Math.min(b.idempotencyTtlMs, PENDING_TTL_MS), b.nonce)
-    const calls = groups.map((g) => this.counters(b, g, false))
-    const peeks = b.peek?.length ? Promise.all(b.peek.map((k) => this.client.get(k))) : Promise.resolve(undefined)
-    const [[c, ...rs], peeked] = await withBudget(Promise.all([Promise.all([claim, ...calls]), peeks]), this.timeoutMs)
+    const [[c, ...rs], peeked] = await this.withPeeks(b, Promise.all([claim, ...groups.map((g) => this.counters(b, g, false))]))
     const results = rs as (number | string | null)[][]
     if (c[0] !== 1) {
       await withBudget(Promise.all(groups.map((g, i) => this.undo(b, g, results[i]!))), this.timeoutMs * 4)
       return c[0] === 0 ? { status: 'replayed', stored: c[1]! } : { status: 'in_flight' }
     }
     return this.assemble(b, groups, results, peeked)
+  }
+
+  /**
+   * The event's calls within the time budget, with the other accounts' memory it asked for: plain GETs in
+   * the same tick, so the same write and no change to the scripts. Events without peeks await the calls alone.
+   */
+  private async withPeeks<T>(b: Batch, calls: Promise<T>): Promise<[T, (string | null)[] | undefined]> {
+    if (!b.peek?.length) return [await withBudget(calls, this.timeoutMs), undefined]
+    return withBudget(Promise.all([calls, Promise.all(b.peek.map((k) => this.client.get(k)))]), this.timeoutMs)
   }
 
   /** Each group's values put back in the batch's op order. */

@@ -5,6 +5,7 @@ import { ScoreRequest } from '../../src/events/schemas.js'
 import { extractFeatures } from '../../src/features/extract.js'
 import { sharedSignalData } from '../../src/runtime.js'
 import { BOT_PATTERNS_REMOVED, UaAnalyzer } from '../../src/signals/useragent.js'
+import { packagedUserAgents } from '../../src/sim/user-agents.js'
 import { makeHasher } from '../../src/util/hash.js'
 import { registration } from '../helpers.js'
 
@@ -18,7 +19,7 @@ interface RealClient { client: string; ua: string; platforms: Platform[]; source
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/user-agents/${name}`, import.meta.url), 'utf8')) as T
 const cn = fixture<{ clients: RealClient[] }>('cn-clients.json').clients
 const automation = fixture<{ clients: { client: string; ua: string }[] }>('automation.json').clients
-const packaged = (JSON.parse(readFileSync(new URL('../../node_modules/user-agents/dist/user-agents.json', import.meta.url), 'utf8')) as { userAgent: string; platform: string; deviceCategory: string }[])
+const packaged = packagedUserAgents()
 
 /** The SDK platforms a real device of this kind reports: an iPad in desktop mode sends a Mac user agent, an Android tablet asks for desktop pages as Linux. */
 function platformsOf(p: { userAgent: string; platform: string; deviceCategory: string }): Platform[] {
