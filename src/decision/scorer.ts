@@ -203,6 +203,14 @@ export class Scorer {
       const failures = features['site.login_failures_10m'] as number
       features['site.login_failure_ratio_10m'] = Math.round(((failures + SITE_PRIOR_LOGINS * SITE_PRIOR_FAILURE_SHARE) / (logins + SITE_PRIOR_LOGINS)) * 1e4) / 1e4
     }
+    // Novelty only counts where there is history: on a fresh deployment (or an account's first event) nothing is
+    // new, so these stay false rather than reading "not watched yet" as "never seen here".
+    const accountEvents = features['account.events_30d']
+    if (typeof accountEvents === 'number') {
+      const watched = accountEvents > 1
+      features['account.new_device'] = watched && features['account.device_events_30d'] === 1
+      features['account.new_prefix'] = watched && features['account.prefix_events_30d'] === 1
+    }
     if (req.event === 'coupon_claim') {
       features['account.known'] = memo !== null
       const created = memo?.t ?? (req.account_created_at !== undefined ? Date.parse(req.account_created_at) : undefined)

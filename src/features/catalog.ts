@@ -79,6 +79,8 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['account.reg_reasons', 'string', 'reason codes of the registration, comma-separated (account.reg_reasons.contains(\'DEVICE_FARM\'))', CLAIM],
   ['account.reg_same_device', 'bool', 'this event comes from the device that registered the account', CLAIM],
   ['account.reg_same_prefix', 'bool', 'this event comes from the /24 or /64 that registered the account', CLAIM],
+  ['account.new_device', 'bool', 'Bouncer has seen this account before (account.events_30d > 1) and never on this device (account.device_events_30d = 1); false without that history', ALL],
+  ['account.new_prefix', 'bool', 'Bouncer has seen this account before and never from this /24 or /64 (account.prefix_events_30d = 1); false without that history', ALL],
   ['model.score', 'number', 'the model’s fraud probability, 0–1', ALL],
 ]
 
@@ -114,7 +116,7 @@ export class Catalog {
 }
 
 /** Features computed after the counters are read: a counter's `where` filter cannot use them. */
-const AFTER_VELOCITY = new Set(['referrer.known', 'referrer.age_s', 'referrer.reg_score', 'referrer.reg_flagged', 'referrer.same_device', 'model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score', 'account.reg_flagged', 'account.reg_reasons', 'account.reg_same_device', 'account.reg_same_prefix'])
+const AFTER_VELOCITY = new Set(['referrer.known', 'referrer.age_s', 'referrer.reg_score', 'referrer.reg_flagged', 'referrer.same_device', 'model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score', 'account.reg_flagged', 'account.reg_reasons', 'account.reg_same_device', 'account.reg_same_prefix', 'account.new_device', 'account.new_prefix'])
 
 /** Only the request features: what a counter's `where` filter may read (it runs before any counter). */
 export const REQUEST_CATALOG = new Catalog(

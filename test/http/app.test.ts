@@ -139,6 +139,21 @@ describe.each([
     expect(other.features['account.reg_same_prefix']).toBe(false)
   })
 
+  it('calls a device or network new only for an account Bouncer has watched before', async () => {
+    const account_id = uniq('u')
+    const home = { id: uniq('home-dev'), platform: 'ios' as const }
+    // the account's first event: nothing to compare with, so nothing is new
+    const first = (await score(app, login({ account_id, device: home, ip: '36.112.30.5' }), '?explain=1')).json()
+    expect(first.features['account.new_device']).toBe(false)
+    expect(first.features['account.new_prefix']).toBe(false)
+    const again = (await score(app, login({ account_id, device: home, ip: '36.112.30.9' }), '?explain=1')).json()
+    expect(again.features['account.new_device']).toBe(false)
+    expect(again.features['account.new_prefix']).toBe(false)
+    const elsewhere = (await score(app, claim({ account_id, device: { id: uniq('dev'), platform: 'android' }, ip: '47.74.9.9' }), '?explain=1')).json()
+    expect(elsewhere.features['account.new_device']).toBe(true)
+    expect(elsewhere.features['account.new_prefix']).toBe(true)
+  })
+
   it('keeps raw identifiers out of every store key', async () => {
     const raw = { account_id: uniq('raw-account'), email: 'Raw.Person+x@gmail.com', phone: '+8613712345678', ip: '192.0.2.123', device: { id: uniq('raw-device') } }
     await score(app, registration(raw))
