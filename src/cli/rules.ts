@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_THRESHOLDS } from '../decision/scorer.js'
 import { CardSchema } from '../model/card.js'
-import { checkFeatures } from '../model/model.js'
+import { checkFeatures, lineOf } from '../model/model.js'
 import { COUNTERS_FILE } from '../velocity/counters.js'
 import { runCases } from '../rules/cases.js'
 import { loadRuleSet, RuleLoadError, formatRuleError, type RuleSet } from '../rules/ruleset.js'
@@ -30,7 +30,9 @@ function load(): RuleSet {
 
 const set = load()
 const modelDir = process.env.MODEL_DIR ?? 'models/risk-gbt'
-const card = existsSync(join(modelDir, 'card.json')) ? CardSchema.safeParse(JSON.parse(readFileSync(join(modelDir, 'card.json'), 'utf8'))) : undefined
+const cardFile = join(modelDir, 'card.json')
+const cardText = existsSync(cardFile) ? readFileSync(cardFile, 'utf8') : undefined
+const card = cardText !== undefined ? CardSchema.safeParse(JSON.parse(cardText)) : undefined
 if (command === 'check') {
   const shadow = set.rules.filter((r) => r.mode === 'shadow').length
   const features = set.counters.reduce((n, c) => n + c.windows.length, 0)
@@ -38,7 +40,8 @@ if (command === 'check') {
   if (card?.success) {
     const bad = checkFeatures(card.data, set.catalog)
     if (bad) {
-      console.error(`${join(dir, COUNTERS_FILE)}:1:1 model ${card.data.id}@${card.data.version} (${modelDir}): ${bad}`)
+      const name = /`([^`]+)`/.exec(bad)?.[1]
+      console.error(`${cardFile}:${name ? lineOf(cardText!, `"${name}"`) : 1}:1 model ${card.data.id}@${card.data.version} reads what ${join(dir, COUNTERS_FILE)} no longer provides: ${bad}`)
       process.exit(1)
     }
   }
@@ -48,8 +51,9 @@ if (command === 'check') {
   }
   // A counter nothing reads still costs Redis memory and time on every event.
   const read = new Set([...set.rules.map((r) => r.when), ...(card?.success ? card.data.features : [])].join(' ').match(/[a-z_]+\.[a-z0-9_]+/g) ?? [])
+  // a derived feature that is read reads its inputs
+  for (const d of set.catalog.derived) if (read.has(d.name)) for (const r of d.reads) read.add(r)
   for (const c of set.counters) {
-    if (c.name.startsWith('site.')) continue // the site failure ratio reads these
     if (!c.windows.some((w) => read.has(`${c.name}_${w}`))) console.log(`note: ${c.at} counter \`${c.name}\` is read by no rule and not by the model`)
   }
   process.exit(0)

@@ -11,8 +11,6 @@ import { combine, evaluateRules, type Thresholds } from './combine.js'
 
 export const DEFAULT_THRESHOLDS: Thresholds = { challenge: 60, review: 80, deny: 95 }
 const ACCOUNT_TTL_MS = 90 * 86_400_000
-const SITE_PRIOR_LOGINS = 50
-const SITE_PRIOR_FAILURE_SHARE = 0.1
 
 export interface DecisionLog {
   decision_id: string
@@ -196,21 +194,7 @@ export class Scorer {
         }
       }
     }
-    const logins = features['site.logins_10m']
-    if (typeof logins === 'number') {
-      // Smoothed toward a typical failure share with pseudo-logins, so a quiet or just-started service does
-      // not read one typo (1 of 1) as a credential-stuffing campaign; real campaigns have the volume to show.
-      const failures = features['site.login_failures_10m'] as number
-      features['site.login_failure_ratio_10m'] = Math.round(((failures + SITE_PRIOR_LOGINS * SITE_PRIOR_FAILURE_SHARE) / (logins + SITE_PRIOR_LOGINS)) * 1e4) / 1e4
-    }
-    // Novelty only counts where there is history: on a fresh deployment (or an account's first event) nothing is
-    // new, so these stay false rather than reading "not watched yet" as "never seen here".
-    const accountEvents = features['account.events_30d']
-    if (typeof accountEvents === 'number') {
-      const watched = accountEvents > 1
-      features['account.new_device'] = watched && features['account.device_events_30d'] === 1
-      features['account.new_prefix'] = watched && features['account.prefix_events_30d'] === 1
-    }
+    for (const d of rules.catalog.derived) d.compute(features)
     if (req.event === 'coupon_claim') {
       features['account.known'] = memo !== null
       const created = memo?.t ?? (req.account_created_at !== undefined ? Date.parse(req.account_created_at) : undefined)

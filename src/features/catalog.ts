@@ -1,4 +1,5 @@
 import type { EventType } from '../events/schemas.js'
+import { sourceDerived, type DerivedFeature } from './derived.js'
 
 export type FeatureType = 'number' | 'bool' | 'string'
 export interface FeatureDef {
@@ -66,7 +67,6 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['referrer.same_device', 'bool', 'this sign-up comes from the device the referrer registered on (inviting yourself)', REG],
   ['login.failure', 'bool', 'the password/OTP check failed', LOGIN],
   ['login.method', 'string', 'password, sms, oauth, passkey or empty', LOGIN],
-  ['site.login_failure_ratio_10m', 'number', 'share of all logins in the last 10 min that failed, smoothed with 50 pseudo-logins at 10% (so one typo on a quiet site reads ~12%); a credential-stuffing campaign drives it up', LOGIN],
   ['coupon.value', 'number', 'face value in minor units (0 when not given)', CLAIM],
   ['coupon.has_campaign', 'bool', 'a campaign id was given', CLAIM],
   ['address.present', 'bool', 'a shipping address was given', CLAIM],
@@ -79,8 +79,6 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['account.reg_reasons', 'string', 'reason codes of the registration, comma-separated (account.reg_reasons.contains(\'DEVICE_FARM\'))', CLAIM],
   ['account.reg_same_device', 'bool', 'this event comes from the device that registered the account', CLAIM],
   ['account.reg_same_prefix', 'bool', 'this event comes from the /24 or /64 that registered the account', CLAIM],
-  ['account.new_device', 'bool', 'Bouncer has seen this account before (account.events_30d > 1) and never on this device (account.device_events_30d = 1); false without that history', ALL],
-  ['account.new_prefix', 'bool', 'Bouncer has seen this account before and never from this /24 or /64 (account.prefix_events_30d = 1); false without that history', ALL],
   ['model.score', 'number', 'the model’s fraud probability, 0–1', ALL],
 ]
 
@@ -88,8 +86,9 @@ export const STATIC_FEATURES: readonly FeatureDef[] = STATIC.map(([name, type, d
 
 /**
  * The features of one rules revision: the fixed request features first, then one per counter window
- * declared in that revision's counters.yaml. Compiled rules read an event's features from an array in this
- * order, so the fixed features keep their slots whatever the counters are.
+ * declared in that revision's counters.yaml, then the derived features those counters source. Compiled rules
+ * read an event's features from an array in this order, so the fixed features keep their slots whatever the
+ * counters are.
  */
 export class Catalog {
   readonly features: readonly FeatureDef[]
@@ -98,8 +97,17 @@ export class Catalog {
   readonly namespaces: ReadonlySet<string>
   private readonly names: string[]
 
-  constructor(counterFeatures: readonly FeatureDef[] = [], base: readonly FeatureDef[] = STATIC_FEATURES) {
-    this.features = [...base, ...counterFeatures]
+  /** computed from counter features after they are read, in dependency order */
+  readonly derived: readonly DerivedFeature[]
+  /** derived features these counters cannot source, with the features they lack */
+  readonly unsourced: ReadonlyMap<string, string[]>
+
+  constructor(counterFeatures: readonly FeatureDef[] = [], base: readonly FeatureDef[] = STATIC_FEATURES, withDerived = true) {
+    const available = new Set([...base, ...counterFeatures].map((f) => f.name))
+    const { sourced, unsourced } = withDerived ? sourceDerived(available) : { sourced: [], unsourced: new Map<string, string[]>() }
+    this.derived = sourced
+    this.unsourced = unsourced
+    this.features = [...base, ...counterFeatures, ...sourced.map(({ name, type, description, events }) => ({ name, type, description, events }))]
     this.index = new Map(this.features.map((f) => [f.name, f]))
     this.slot = new Map(this.features.map((f, i) => [f.name, i]))
     this.namespaces = new Set(this.features.map((f) => f.name.slice(0, f.name.indexOf('.'))))
@@ -116,10 +124,11 @@ export class Catalog {
 }
 
 /** Features computed after the counters are read: a counter's `where` filter cannot use them. */
-const AFTER_VELOCITY = new Set(['referrer.known', 'referrer.age_s', 'referrer.reg_score', 'referrer.reg_flagged', 'referrer.same_device', 'model.score', 'site.login_failure_ratio_10m', 'account.known', 'account.age_s', 'account.reg_score', 'account.reg_flagged', 'account.reg_reasons', 'account.reg_same_device', 'account.reg_same_prefix', 'account.new_device', 'account.new_prefix'])
+const AFTER_VELOCITY = new Set(['referrer.known', 'referrer.age_s', 'referrer.reg_score', 'referrer.reg_flagged', 'referrer.same_device', 'model.score', 'account.known', 'account.age_s', 'account.reg_score', 'account.reg_flagged', 'account.reg_reasons', 'account.reg_same_device', 'account.reg_same_prefix'])
 
 /** Only the request features: what a counter's `where` filter may read (it runs before any counter). */
 export const REQUEST_CATALOG = new Catalog(
   [],
   STATIC_FEATURES.filter((f) => !AFTER_VELOCITY.has(f.name)),
+  false,
 )

@@ -25,7 +25,7 @@ export interface Attribution {
   contribution: number
 }
 
-function lineOf(text: string, needle: string): number {
+export function lineOf(text: string, needle: string): number {
   const i = text.indexOf(needle)
   return i < 0 ? 1 : text.slice(0, i).split('\n').length
 }
@@ -37,6 +37,8 @@ function lineOf(text: string, needle: string): number {
 export function checkFeatures(card: Pick<Card, 'features' | 'kind' | 'linear'>, catalog: Catalog): string | undefined {
   for (const f of card.features) {
     const def = catalog.index.get(f)
+    const missing = catalog.unsourced.get(f)
+    if (missing) return `the card names feature \`${f}\`, which has no source: it is derived from ${missing.map((m) => `\`${m}\``).join(', ')}, which no counter in counters.yaml declares`
     if (!def || f === 'model.score') return `the card names feature \`${f}\`, which the service does not compute${f.includes('_') ? ' (no counter in counters.yaml declares it)' : ''}`
     if (def.type === 'string') return `the card names feature \`${f}\`, which is a string; models take numbers and booleans`
   }

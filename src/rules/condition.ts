@@ -63,7 +63,8 @@ function referencedFeatures(expr: string, catalog: Catalog): string[] {
   const code = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
   const out: string[] = []
   for (const m of code.matchAll(/(?<![\w.])([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b(?!\s*\()/g)) {
-    if (catalog.namespaces.has(m[1]!)) out.push(`${m[1]}.${m[2]}`)
+    const name = `${m[1]}.${m[2]}`
+    if (catalog.namespaces.has(m[1]!) || catalog.unsourced.has(name)) out.push(name)
   }
   return out
 }
@@ -101,6 +102,8 @@ export function compileCondition(
   }
   for (const f of referencedFeatures(expr, catalog)) {
     if (!catalog.index.has(f)) {
+      const missing = catalog.unsourced.get(f)
+      if (missing) return { error: `feature \`${f}\` has no source: it is derived from ${missing.map((m) => `\`${m}\``).join(', ')}, which no counter in counters.yaml declares` }
       const hint = suggestFeature(f, catalog)
       return { error: `unknown feature \`${f}\`${hint ? `, did you mean \`${hint}\`?` : ''}` }
     }

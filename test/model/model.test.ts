@@ -8,6 +8,11 @@ import { exportGbtOnnx, exportLinearOnnx, readGbtFromOnnx } from '../../src/mode
 import { gbtContributions, predictGbt, trainGbt } from '../../src/model/gbt.js'
 import { predictLinear, trainLogistic } from '../../src/model/train-lr.js'
 import { SHIPPED_CATALOG } from '../helpers.js'
+import { Catalog } from '../../src/features/catalog.js'
+import { loadRuleSet } from '../../src/rules/ruleset.js'
+import { counterFeatures } from '../../src/velocity/counters.js'
+
+const SHIPPED_COUNTERS = loadRuleSet('rules').counters
 import { Rng } from '../../src/sim/random.js'
 
 const SHIPPED = 'models/risk-gbt'
@@ -155,6 +160,22 @@ describe('model loading checks', () => {
     const e = await loadError(d)
     expect(e.message).toContain('`ip.is_cloud`')
     expect(e.line).toBe(text.split('\n').findIndex((l) => l.includes('"ip.is_cloud"')) + 1)
+  })
+
+  it('refuses the shipped model on counters that no longer source a derived feature it reads', async () => {
+    // the defect this guards: with the site counters deleted, the failure ratio was silently read as 0
+    const withoutSite = new Catalog(counterFeatures(SHIPPED_COUNTERS.filter((c) => !c.name.startsWith('site.'))))
+    const card = JSON.parse(readFileSync(join(SHIPPED, 'card.json'), 'utf8')) as { features: string[] }
+    expect(card.features).toContain('site.login_failure_ratio_10m')
+    let e: unknown
+    try {
+      await Model.load(SHIPPED, withoutSite)
+    } catch (err) {
+      e = err
+    }
+    expect(e).toBeInstanceOf(ModelLoadError)
+    expect((e as ModelLoadError).message).toContain('`site.login_failure_ratio_10m`, which has no source: it is derived from `site.logins_10m`, `site.login_failures_10m`')
+    expect((e as ModelLoadError).line).toBe(readFileSync(join(SHIPPED, 'card.json'), 'utf8').split('\n').findIndex((l) => l.includes('"site.login_failure_ratio_10m"')) + 1)
   })
 
   it('reports invalid JSON with its line', async () => {

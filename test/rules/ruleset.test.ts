@@ -58,6 +58,14 @@ describe('rule set loading', () => {
     expect(e!.message).toContain('unknown feature `ip.login_failure_10m`, did you mean `ip.login_failures_10m`?')
   })
 
+  it('refuses a rule reading a derived feature whose counters were deleted, naming what it lacks', () => {
+    const counters = readFileSync('rules/counters.yaml', 'utf8').replace(/ {2}- name: site\.logins?(_failures)?\n( {4}.*\n)+/g, '')
+    expect(counters).not.toContain('site.')
+    const [e] = errorsOf({ 'counters.yaml': counters, 'login.yaml': rule('').replace('ip.login_failures_10m >= 3', 'site.login_failure_ratio_10m >= 0.5') })
+    expect(e).toMatchObject({ rule: 't.one', line: 4 })
+    expect(e!.message).toBe('feature `site.login_failure_ratio_10m` has no source: it is derived from `site.logins_10m`, `site.login_failures_10m`, which no counter in counters.yaml declares')
+  })
+
   it('reports CEL syntax errors at the condition', () => {
     const [e] = errorsOf({ 'login.yaml': rule('').replace('>= 3', '>= ') })
     expect(e).toMatchObject({ rule: 't.one', line: 4 })
