@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { celEnv, parse, plan } from '@bufbuild/cel'
 import { Environment } from '@marcbachmann/cel-js'
-import { celContext } from '../src/decision/combine.js'
+import { celContext } from '../src/rules/evaluate.js'
 import { loadRuleSet } from '../src/rules/ruleset.js'
 import { machine, writeResult } from './machine.js'
 

@@ -6,7 +6,7 @@ import { loadRuleSet } from '../src/rules/ruleset.js'
 import { Model, vectorize } from '../src/model/model.js'
 import { readGbtFromOnnx } from '../src/model/onnx-export.js'
 import { runSimulated } from '../src/model/run-sim.js'
-import { sharedSignalData } from '../src/runtime.js'
+import { sharedSignalData } from '../src/signals/shared-data.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
 import { machine, writeResult } from './machine.js'
 

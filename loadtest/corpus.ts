@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { sharedSignalData } from '../src/runtime.js'
+import { sharedSignalData } from '../src/signals/shared-data.js'
 import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
 
 /**

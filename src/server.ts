@@ -98,5 +98,5 @@ if (config.workers > 1 && cluster.isPrimary) {
     flushLog()
   })
   await app.listen({ port: config.port, host: config.host })
-  log.info({ port: config.port, store: runtime.store.kind, rules: runtime.rules.current.version, model: runtime.models.current.version }, 'bouncer listening')
+  log.info({ port: config.port, store: runtime.store.kind, rules: runtime.policy.current.rules.version, model: runtime.policy.current.model?.version }, 'bouncer listening')
 }

@@ -8,7 +8,7 @@ import { loadRuleSet } from '../rules/ruleset.js'
 import { formatHitRates, gateFailures, hitRates, LEGIT_HIT_LIMIT } from '../rules/hit-rates.js'
 import { evaluationHtml, rocPoints } from '../model/report-chart.js'
 import { runSimulated } from '../model/run-sim.js'
-import { sharedSignalData } from '../runtime.js'
+import { sharedSignalData } from '../signals/shared-data.js'
 import { ATTACK_FAMILIES, DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
 import { parseArgs } from './args.js'
 

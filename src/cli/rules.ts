@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { DEFAULT_THRESHOLDS } from '../decision/scorer.js'
+import { DEFAULT_THRESHOLDS } from '../scoring/combine.js'
 import { CardSchema } from '../model/card.js'
 import { checkFeatures, lineOf } from '../model/model.js'
 import { COUNTERS_FILE } from '../velocity/counters.js'

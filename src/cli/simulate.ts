@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs'
-import { sharedSignalData } from '../runtime.js'
+import { sharedSignalData } from '../signals/shared-data.js'
 import { loadSimParams } from '../sim/params.js'
 import { DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
 import { parseArgs } from './args.js'

@@ -82,6 +82,9 @@ export type FeedbackRequest = z.infer<typeof FeedbackRequest>
 
 export const Decision = z.enum(['allow', 'challenge', 'review', 'deny'])
 export type Decision = z.infer<typeof Decision>
+/** The one severity order: a decision's index is its severity (allow 0 … deny 3). */
+export const DECISION_ORDER: readonly Decision[] = Decision.options
+export const SEVERITY: Readonly<Record<Decision, number>> = { allow: 0, challenge: 1, review: 2, deny: 3 }
 
 export const Reason = z.object({
   code: z.string(),

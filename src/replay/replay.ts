@@ -1,8 +1,10 @@
-import { Scorer } from '../decision/scorer.js'
 import { ScoreRequest, toIssues, type ScoreResponse } from '../events/schemas.js'
 import type { Model } from '../model/model.js'
 import { loadRuleSet, type RuleSet } from '../rules/ruleset.js'
-import { sharedSignalData } from '../runtime.js'
+import { compilePolicy } from '../policy/policy.js'
+import { Scorer } from '../scoring/scorer.js'
+import type { DecisionLog } from '../scoring/decision-log.js'
+import { sharedSignalData } from '../signals/shared-data.js'
 import { UaAnalyzer } from '../signals/useragent.js'
 import { makeHasher } from '../util/hash.js'
 import { MemoryStore } from '../velocity/memory-store.js'
@@ -16,6 +18,8 @@ export interface ReplayOptions {
   /** replays hash with a fixed secret so that output is reproducible anywhere */
   secret?: string
   explain?: boolean
+  /** a decision log for the replayed answers */
+  log?: (line: DecisionLog) => void
 }
 
 export type ReplayRow =
@@ -30,17 +34,17 @@ export function createReplayScorer(opts: ReplayOptions): Scorer {
   const rules = typeof opts.rules === 'string' ? loadRuleSet(opts.rules, () => new Date(0)) : opts.rules
   const hash = makeHasher(opts.secret ?? 'bouncer-replay')
   const data = sharedSignalData()
+  const policy = compilePolicy({ rules, model: opts.model }, { keyPrefix: '', signals: { asn: data.asn, disposable: data.disposable, ua: new UaAnalyzer(), hash } })
   return new Scorer({
     store: new MemoryStore(),
-    rules: () => rules,
-    model: () => opts.model,
-    signals: { asn: data.asn, disposable: data.disposable, ua: new UaAnalyzer(), hash },
+    policy: () => policy,
     hash,
-    keyPrefix: '',
     idempotencyTtlMs: 86_400_000,
     mode: 'replay',
+    ...(opts.log ? { log: opts.log } : {}),
   })
 }
+
 
 export async function* replay(lines: AsyncIterable<string> | Iterable<string>, opts: ReplayOptions): AsyncGenerator<ReplayRow> {
   const scorer = createReplayScorer(opts)

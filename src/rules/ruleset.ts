@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { z } from 'zod'
-import { Decision, EVENT_TYPES, type EventType } from '../events/schemas.js'
+import { Decision, EVENT_TYPES, SEVERITY, type EventType } from '../events/schemas.js'
 import { Catalog } from '../features/catalog.js'
 import { COUNTERS_FILE, counterFeatures, type CounterSpec } from '../velocity/counters.js'
 import { parseCounters } from './counters-file.js'
@@ -80,7 +80,6 @@ export interface RuleSet {
   lists: { hostingAsns: Set<number>; named: Map<string, BouncerList> }
 }
 
-export const SEVERITY: Record<Action, number> = { allow: 0, challenge: 1, review: 2, deny: 3 }
 
 function compileDetail(rule: RuleDef): (flat: Record<string, unknown>) => string {
   const tpl = rule.detail ?? rule.description

@@ -49,8 +49,8 @@ describe.each([
     const json = res.json()
     expect(ScoreResponse.parse(json)).toBeTruthy()
     expect(json).toMatchObject({ event_id: body.event_id, event: body.event, degraded: [], replayed: false })
-    expect(json.rules.version).toBe(runtime.rules.current.version)
-    expect(json.model).toMatchObject({ id: runtime.models.current.id, version: runtime.models.current.version })
+    expect(json.rules.version).toBe(runtime.policy.current.rules.version)
+    expect(json.model).toMatchObject({ id: runtime.policy.current.model!.id, version: runtime.policy.current.model!.version })
   })
 
   it('replays a repeated event_id with the same decision and counts nothing twice', async () => {
@@ -260,7 +260,7 @@ describe('HTTP errors and operations', () => {
     expect(ready.statusCode).toBe(200)
     expect(ready.json()).toMatchObject({ status: 'ready', store: 'memory' })
     const rules = (await app.inject({ url: '/v1/rules', headers: AUTH })).json()
-    expect(rules.version).toBe(runtime.rules.current.version)
+    expect(rules.version).toBe(runtime.policy.current.rules.version)
     expect(rules.rules.find((r: { id: string }) => r.id === 'shared.internal-ip')).toMatchObject({ mode: 'shadow' })
     const doc = (await app.inject({ url: '/openapi.json' })).json()
     expect(doc.paths['/v1/score'].post).toBeTruthy()
@@ -281,7 +281,7 @@ describe('HTTP errors and operations', () => {
     expect((await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: AUTH })).statusCode).toBe(403)
     const ok = await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: ADMIN })
     expect(ok.statusCode).toBe(200)
-    expect(ok.json().version).toBe(runtime.rules.current.version)
+    expect(ok.json().version).toBe(runtime.policy.current.rules.version)
   })
 })
 

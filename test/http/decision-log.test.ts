@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
-import type { DecisionLog } from '../../src/decision/scorer.js'
+import type { DecisionLog } from '../../src/scoring/decision-log.js'
 import { createRuntime } from '../../src/runtime.js'
 import { AUTH, registration, testConfig } from '../helpers.js'
 
@@ -15,7 +15,7 @@ describe('decision log', () => {
     expect(res.statusCode).toBe(200)
     expect(lines).toHaveLength(1)
     const line = lines[0]!
-    expect(line).toMatchObject({ decision_id: res.json().decision_id, event: 'registration', rules_version: runtime.rules.current.version, model: `${runtime.models.current.id}@${runtime.models.current.version}` })
+    expect(line).toMatchObject({ decision_id: res.json().decision_id, event: 'registration', rules_version: runtime.policy.current.rules.version, model: `${runtime.policy.current.model!.id}@${runtime.policy.current.model!.version}` })
     expect(line.ids.account).toMatch(/^[A-Za-z0-9_-]{22}$/)
     expect(line.input).toMatchObject({ event: 'registration', email: { domain: 'gmail.com' }, phone: { country: 'CN' }, device: { id_present: true } })
     const text = JSON.stringify(line)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
-import type { DecisionLog } from '../../src/decision/scorer.js'
+import type { DecisionLog } from '../../src/scoring/decision-log.js'
 import { createRuntime } from '../../src/runtime.js'
 import { ADMIN, AUTH, login, testConfig } from '../helpers.js'
 
@@ -69,8 +69,8 @@ describe('model hot swap', () => {
     const config = testConfig({ MODEL_DIR: dir, RULES_WATCH: 'true' })
     const runtime = await createRuntime(config, quiet, { rulesDebounceMs: 20 })
     deploy('models/risk-lr', dir)
-    for (let i = 0; i < 100 && runtime.models.current.id !== 'risk-lr'; i++) await new Promise((r) => setTimeout(r, 30))
-    expect(runtime.models.current.id).toBe('risk-lr')
+    for (let i = 0; i < 100 && runtime.policy.current.model!.id !== 'risk-lr'; i++) await new Promise((r) => setTimeout(r, 30))
+    expect(runtime.policy.current.model!.id).toBe('risk-lr')
     await runtime.close()
   })
 

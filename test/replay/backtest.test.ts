@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Model } from '../../src/model/model.js'
 import { backtest, backtestHtml, formatBacktest } from '../../src/replay/backtest.js'
-import { sharedSignalData } from '../../src/runtime.js'
+import { sharedSignalData } from '../../src/signals/shared-data.js'
 import { SHIPPED_CATALOG } from '../helpers.js'
 import { DEFAULT_PARAMS, simulate } from '../../src/sim/simulate.js'
 

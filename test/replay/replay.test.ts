@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Model } from '../../src/model/model.js'
 import { replay } from '../../src/replay/replay.js'
-import { sharedSignalData } from '../../src/runtime.js'
+import { sharedSignalData } from '../../src/signals/shared-data.js'
 import { SHIPPED_CATALOG } from '../helpers.js'
 import { DEFAULT_PARAMS, simulate } from '../../src/sim/simulate.js'
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_THRESHOLDS } from '../../src/decision/scorer.js'
+import { DEFAULT_THRESHOLDS } from '../../src/scoring/combine.js'
 import { runCases } from '../../src/rules/cases.js'
 import { loadRuleSet } from '../../src/rules/ruleset.js'
 

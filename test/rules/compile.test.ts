@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { celContext } from '../../src/decision/combine.js'
+import { celContext } from '../../src/rules/evaluate.js'
 import { compileAst } from '../../src/rules/compile.js'
 import { parseList } from '../../src/rules/lists.js'
 import { compileCondition, loadRuleSet, ruleEnvironment } from '../../src/rules/ruleset.js'

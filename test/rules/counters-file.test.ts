@@ -116,13 +116,13 @@ describe('counters.yaml', () => {
     const runtime = await createRuntime(config, quiet)
     const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: config.adminKeys! })
     try {
-      const before = runtime.rules.current.version
+      const before = runtime.policy.current.rules.version
       // rename a counter the shipped model uses: rules still compile, the model would lose its inputs
       writeFileSync(join(dir, 'counters.yaml'), SHIPPED.replace('name: ip.claims\n', 'name: ip.coupon_claims\n'))
       const res = await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: ADMIN })
       expect(res.statusCode).toBe(422)
       expect(JSON.stringify(res.json())).toMatch(/counters.yaml.*model risk-gbt@.*`ip.claims_1h`/)
-      expect(runtime.rules.current.version).toBe(before)
+      expect(runtime.policy.current.rules.version).toBe(before)
       const ok = await app.inject({ method: 'POST', url: '/v1/score', headers: AUTH, payload: claim() })
       expect(ok.statusCode).toBe(200)
     } finally {

@@ -57,7 +57,7 @@ describe('hot reload', () => {
       const text = i % 10 === 9 ? broken : i % 2 === 0 ? b.shared : a.shared
       atomicWrite(join(live, 'shared.yaml'), text)
       await new Promise((r) => setTimeout(r, 40))
-      if (i % 10 === 9) sawError ||= runtime.rules.lastError !== null
+      if (i % 10 === 9) sawError ||= runtime.policy.rulesError !== null
     }
     atomicWrite(join(live, 'shared.yaml'), b.shared)
     await new Promise((r) => setTimeout(r, 150))
@@ -71,8 +71,8 @@ describe('hot reload', () => {
     expect(seen.get(vB)).toBeGreaterThan(0)
     // a broken write was seen and rejected, then cleared by the next good one
     expect(sawError).toBe(true)
-    expect(runtime.rules.lastError).toBeNull()
-    expect(runtime.rules.current.version).toBe(vB)
+    expect(runtime.policy.rulesError).toBeNull()
+    expect(runtime.policy.current.rules.version).toBe(vB)
     const rules = (await app.inject({ url: '/v1/rules', headers: AUTH })).json()
     expect(rules.version).toBe(vB)
     await app.close()
@@ -87,8 +87,8 @@ describe('hot reload', () => {
     const score = async () => (await app.inject({ method: 'POST', url: '/v1/score', headers: AUTH, payload: login({ ip: '198.51.100.44' }) })).json()
     expect((await score()).rules.matched).not.toContain('shared.blocked-ip')
     atomicWrite(join(live, 'lists', 'blocked_ips.txt'), '198.51.100.0/24\n')
-    for (let i = 0; i < 50 && runtime.rules.current.lists.named.get('blocked_ips')!.size !== 1; i++) await new Promise((r) => setTimeout(r, 20))
-    for (let i = 0; i < 50 && !runtime.rules.current.lists.named.get('blocked_ips')!.has('198.51.100.44'); i++) await new Promise((r) => setTimeout(r, 20))
+    for (let i = 0; i < 50 && runtime.policy.current.rules.lists.named.get('blocked_ips')!.size !== 1; i++) await new Promise((r) => setTimeout(r, 20))
+    for (let i = 0; i < 50 && !runtime.policy.current.rules.lists.named.get('blocked_ips')!.has('198.51.100.44'); i++) await new Promise((r) => setTimeout(r, 20))
     expect((await score()).rules.matched).toContain('shared.blocked-ip')
     await app.close()
     await runtime.close()

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { evaluateRules } from '../../src/decision/combine.js'
+import { evaluateRules } from '../../src/rules/evaluate.js'
 import { loadRuleSet, RuleLoadError, type RuleError } from '../../src/rules/ruleset.js'
 
 function dirWith(files: Record<string, string>): string {

@@ -3,7 +3,7 @@ import { emailSignals, normalizeEmail, DisposableDomains } from '../../src/signa
 import { isPrivate, AsnDb } from '../../src/signals/ipinfo.js'
 import { phoneSignals } from '../../src/signals/phone.js'
 import { UaAnalyzer } from '../../src/signals/useragent.js'
-import { sharedSignalData } from '../../src/runtime.js'
+import { sharedSignalData } from '../../src/signals/shared-data.js'
 import { parseIp } from '../../src/util/ip.js'
 
 describe('email', () => {

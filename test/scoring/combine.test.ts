@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { combine, thresholdAction } from '../../src/decision/combine.js'
-import { SEVERITY, type CompiledRule } from '../../src/rules/ruleset.js'
+import { combine, thresholdAction } from '../../src/scoring/combine.js'
+import type { CompiledRule } from '../../src/rules/ruleset.js'
+import { SEVERITY } from '../../src/events/schemas.js'
 
 const T = { challenge: 60, review: 80, deny: 95 }
 function r(id: string, action: CompiledRule['action'], score?: number): CompiledRule {

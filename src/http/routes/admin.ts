@@ -1,0 +1,50 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Runtime } from '../../runtime.js'
+import type { KeyRing } from '../auth.js'
+import { sendError } from '../errors.js'
+
+/** The policy in force (rules, model) and its reloads; reloads need an admin key. */
+export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing; hasAdmins: boolean }> = async (app, { runtime, admins, hasAdmins }) => {
+  const { policy } = runtime
+  const isAdmin = (authorization: string | undefined) => hasAdmins && admins.verify(authorization)
+
+  app.get('/v1/rules', async () => {
+    const set = policy.current.rules
+    return {
+      version: set.version,
+      loaded_at: set.loadedAt,
+      rules: set.rules.map((r) => ({ id: r.id, event: r.events, action: r.action, mode: r.mode, code: r.code, description: r.description, owner: r.owner ?? null, score: r.score ?? 0, file: r.file, line: r.line, compiled: r.compiled })),
+      lists: [...set.lists.named.values()].map((l) => ({ name: l.name, kind: l.kind, entries: l.size })),
+      last_error: policy.rulesError,
+    }
+  })
+
+  app.get('/v1/model', async () => {
+    const { model: m, challenger } = policy.current
+    return {
+      id: m?.id ?? null,
+      version: m?.version ?? null,
+      kind: m?.card.kind ?? null,
+      sha256: m?.card.onnx.sha256 ?? null,
+      features: m?.card.features.length ?? 0,
+      thresholds: policy.current.thresholds,
+      loaded_at: policy.modelLoadedAt,
+      challenger: challenger ? { id: challenger.id, version: challenger.version } : null,
+      last_error: policy.modelError,
+    }
+  })
+
+  app.post('/v1/model/reload', async (req, reply) => {
+    if (!isAdmin(req.headers.authorization)) return sendError(reply, 403, 'forbidden', 'reloading the model needs an admin key (ADMIN_KEYS)')
+    const r = await policy.reloadModel()
+    if (!r.ok) return reply.code(422).send({ error: 'model_invalid', message: 'the candidate model is invalid; the last good model keeps serving', detail: r.error, version: policy.current.model?.version ?? null })
+    return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
+  })
+
+  app.post('/v1/rules/reload', async (req, reply) => {
+    if (!isAdmin(req.headers.authorization)) return sendError(reply, 403, 'forbidden', 'reloading rules needs an admin key (ADMIN_KEYS)')
+    const r = policy.reloadRules()
+    if (!r.ok) return reply.code(422).send({ error: 'rules_invalid', message: 'the candidate rule set is invalid; the last good set keeps serving', errors: r.errors, version: policy.current.rules.version })
+    return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
+  })
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import type { ScoreRequest, ScoreResponse } from '../events/schemas.js'
+import type { Features } from '../features/extract.js'
+import type { Policy } from '../policy/policy.js'
+import type { Hasher } from '../util/hash.js'
+import type { VelocityStore } from '../velocity/store.js'
+import type { DecisionLog } from './decision-log.js'
+import { decide } from './stages/decide.js'
+import { derive } from './stages/derive.js'
+import { extract } from './stages/extract.js'
+import { model } from './stages/model.js'
+import { persist } from './stages/persist.js'
+import { record } from './stages/record.js'
+import { rules } from './stages/rules.js'
+import { velocity } from './stages/velocity.js'
+
+export { ConflictError } from './stages/velocity.js'
+
+export interface ScorerDeps {
+  store: VelocityStore
+  /** the policy in force, read once per event */
+  policy: () => Policy
+  hash: Hasher
+  idempotencyTtlMs: number
+  /** live: the service clock; replay: each event's occurred_at, zero latency and derived decision ids */
+  mode: 'live' | 'replay'
+  /** degraded-velocity policy: the least severe decision such an event gets (default allow: decide on what is there) */
+  degradedFloor?: 'allow' | 'challenge' | 'review'
+  clock?: () => number
+  log?: (line: DecisionLog) => void
+  onError?: (where: string, err: unknown) => void
+}
+
+export interface ScoreOptions {
+  explain?: boolean
+}
+
+/**
+ * The scoring pipeline, framework-free: the HTTP layer, replay and training all call `score`, which runs
+ * the stages in order, each once: extract → velocity → derive → model → rules → decide → persist → record.
+ */
+export class Scorer {
+  private lastEventTime = 0
+  private readonly clock: () => number
+
+  constructor(private readonly d: ScorerDeps) {
+    this.clock = d.clock ?? Date.now
+  }
+
+  async score(req: ScoreRequest, opts: ScoreOptions = {}): Promise<ScoreResponse> {
+    const t0 = performance.now()
+    const { d } = this
+    const live = d.mode === 'live'
+    const ev = extract(req, d.policy(), this.eventTime(req), d.hash)
+    const v = await velocity(ev, d.store, { idempotencyTtlMs: d.idempotencyTtlMs, nonce: live ? randomUUID() : req.event_id, onError: d.onError })
+    if (v.status === 'replayed') {
+      const response = { ...v.stored, replayed: true, latency_ms: this.latency(t0) }
+      record(ev, response, d.log)
+      return response
+    }
+    const memo = derive(ev, v)
+    const m = await model(ev, d.onError)
+    const o = rules(ev)
+    const { response, challenger } = await decide(ev, m, o, {
+      decisionId: live ? `dec_${randomUUID()}` : `dec_${d.hash('decision', req.event_id)}`,
+      degradedFloor: d.degradedFloor ?? 'allow',
+      challenger: d.log !== undefined,
+      onError: d.onError,
+    })
+    const written = persist(ev, response, memo, d.store, { idempotencyTtlMs: d.idempotencyTtlMs, urgent: !live })
+    if (!live) await written
+    else written?.catch((err: unknown) => d.onError?.('finalize', err))
+    if (opts.explain) response.features = sortedFeatures(ev.features)
+    response.latency_ms = this.latency(t0)
+    record(ev, response, d.log, challenger)
+    return response
+  }
+
+  private eventTime(req: ScoreRequest): number {
+    if (this.d.mode === 'live') return this.clock()
+    // Replay: the event's own time is the clock; an event without one inherits the previous event's.
+    if (req.occurred_at !== undefined) this.lastEventTime = Date.parse(req.occurred_at)
+    return this.lastEventTime
+  }
+
+  private latency(t0: number): number {
+    return this.d.mode === 'replay' ? 0 : Math.round((performance.now() - t0) * 1000) / 1000
+  }
+}
+
+function sortedFeatures(f: Features): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {}
+  for (const k of Object.keys(f).sort()) out[k] = f[k]!
+  return out
+}
