@@ -23,4 +23,21 @@ describe('decision log', () => {
     await app.close()
     await runtime.close()
   })
+
+  it('logs a retry answered from the store too, as replayed, with the first decision’s id', async () => {
+    const lines: DecisionLog[] = []
+    const config = testConfig()
+    const runtime = await createRuntime(config, { info() {}, warn() {}, error() {} }, { decisionLog: (l) => lines.push(l) })
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [] })
+    const body = registration()
+    const first = (await app.inject({ method: 'POST', url: '/v1/score', headers: AUTH, payload: body })).json()
+    // the answer is stored behind the reply
+    await new Promise((r) => setTimeout(r, 20))
+    const retry = (await app.inject({ method: 'POST', url: '/v1/score', headers: AUTH, payload: body })).json()
+    expect(retry).toMatchObject({ replayed: true, decision_id: first.decision_id, decision: first.decision })
+    expect(lines.map((l) => l.replayed)).toEqual([false, true])
+    expect(lines[1]).toMatchObject({ decision_id: first.decision_id, event_id_hash: lines[0]!.event_id_hash, decision: first.decision, score: first.score, rules_version: lines[0]!.rules_version })
+    await app.close()
+    await runtime.close()
+  })
 })
