@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { parseList } from '../src/rules/lists.js'
-import { Rng } from '../src/sim/random.js'
+import { Rng } from '../src/offline/sim/random.js'
 import { machine, writeResult } from './machine.js'
 
 /** IP list lookups at 100k CIDR entries (IPv4 and IPv6 mixed), and the load time.   npm run bench:lists */

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { predictGbt } from '../src/model/gbt.js'
+import { predictGbt } from '../src/model/trees.js'
 import { loadRuleSet } from '../src/rules/ruleset.js'
 import { Model, vectorize } from '../src/model/model.js'
-import { readGbtFromOnnx } from '../src/model/onnx-export.js'
-import { runSimulated } from '../src/model/run-sim.js'
+import { readGbtFromOnnx } from '../src/model/onnx-read.js'
+import { runSimulated } from '../src/offline/train/run-sim.js'
 import { sharedSignalData } from '../src/signals/shared-data.js'
-import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
+import { DEFAULT_PARAMS, simulate } from '../src/offline/sim/simulate.js'
 import { machine, writeResult } from './machine.js'
 
 /**

@@ -6,7 +6,7 @@ import { Engine } from 'json-rules-engine'
 import { evaluateRules } from '../src/rules/evaluate.js'
 import type { Features } from '../src/features/extract.js'
 import { loadRuleSet } from '../src/rules/ruleset.js'
-import { Rng } from '../src/sim/random.js'
+import { Rng } from '../src/offline/sim/random.js'
 import { machine, writeResult } from './machine.js'
 
 /**

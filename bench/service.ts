@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
-import { parseArgs } from '../src/cli/args.js'
+import { parseArgs } from '../src/offline/cli/args.js'
 import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 import { isDegraded, runScenario } from '../loadtest/run.js'
 import { loadScenario } from '../loadtest/scenario.js'

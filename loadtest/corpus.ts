@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { sharedSignalData } from '../src/signals/shared-data.js'
-import { DEFAULT_PARAMS, simulate } from '../src/sim/simulate.js'
+import { DEFAULT_PARAMS, simulate } from '../src/offline/sim/simulate.js'
 
 /**
  * Request corpora for load tests, made by the traffic simulator (so nothing is downloaded and no single

@@ -1,4 +1,4 @@
-import { parseArgs } from '../src/cli/args.js'
+import { parseArgs } from '../src/offline/cli/args.js'
 import { serve } from '../bench/proc.js'
 import { freshEvent, readCorpus } from './corpus.js'
 import { machine, writeResult } from '../bench/machine.js'

@@ -1,4 +1,4 @@
-import { parseArgs } from '../src/cli/args.js'
+import { parseArgs } from '../src/offline/cli/args.js'
 import { machine, writeResult } from '../bench/machine.js'
 import { Client } from '../bench/http-client.js'
 import { percentiles } from '../bench/open-loop.js'

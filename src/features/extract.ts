@@ -5,7 +5,7 @@ import { phoneSignals } from '../signals/phone.js'
 import { platformContradicts, type UaAnalyzer } from '../signals/useragent.js'
 import type { Hasher } from '../util/hash.js'
 import { parseIp } from '../util/ip.js'
-import type { Identity } from '../velocity/counters.js'
+import type { Identity } from './identity.js'
 
 export type FeatureValue = number | boolean | string
 /** Flat feature map keyed by dotted names (`ip.hosting`). Absent keys are missing features. */

@@ -16,3 +16,13 @@ export const CardSchema = z.object({
   metrics: z.record(z.string(), z.unknown()),
 })
 export type Card = z.infer<typeof CardSchema>
+
+/** The score thresholds of a decision (0–100), from the model's card. */
+export interface Thresholds {
+  challenge: number
+  review: number
+  deny: number
+}
+
+/** Without a model (or before one is loaded) the score is the rules' alone, against these. */
+export const DEFAULT_THRESHOLDS: Thresholds = { challenge: 60, review: 80, deny: 95 }

@@ -5,8 +5,8 @@ import * as ort from 'onnxruntime-node'
 import type { Catalog } from '../features/catalog.js'
 import type { Features } from '../features/extract.js'
 import { CardSchema, type Card } from './card.js'
-import { gbtContributions, type GbtModel } from './gbt.js'
-import { readGbtFromOnnx } from './onnx-export.js'
+import { gbtContributions, type GbtModel } from './trees.js'
+import { readGbtFromOnnx } from './onnx-read.js'
 
 /** Rows per onnxruntime run when many requests are in flight. */
 const MAX_BATCH = 64

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import type { SignalDeps } from '../features/extract.js'
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../model/card.js'
 import { checkFeatures, type Model } from '../model/model.js'
 import { RuleLoadError, type RuleSet } from '../rules/ruleset.js'
-import { DEFAULT_THRESHOLDS, type Thresholds } from '../scoring/combine.js'
 import { CounterPlan, COUNTERS_FILE } from '../velocity/counters.js'
 
 /**

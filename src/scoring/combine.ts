@@ -1,15 +1,10 @@
 import { DECISION_ORDER, SEVERITY, type Decision, type Reason } from '../events/schemas.js'
 import type { Features } from '../features/extract.js'
+import type { Thresholds } from '../model/card.js'
 import type { Attribution } from '../model/model.js'
 import type { RuleOutcome } from '../rules/evaluate.js'
 
-export interface Thresholds {
-  challenge: number
-  review: number
-  deny: number
-}
-
-export const DEFAULT_THRESHOLDS: Thresholds = { challenge: 60, review: 80, deny: 95 }
+export { DEFAULT_THRESHOLDS, type Thresholds } from '../model/card.js'
 
 export interface Combined {
   decision: Decision

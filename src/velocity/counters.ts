@@ -1,27 +1,9 @@
 import type { EventType, ScoreRequest } from '../events/schemas.js'
 import { REQUEST_CATALOG, type FeatureDef } from '../features/catalog.js'
+import type { Identity, KeyField } from '../features/identity.js'
+
+export { KEY_ALIASES, KEY_FIELDS, type Identity, type KeyField } from '../features/identity.js'
 import type { CounterOp } from './store.js'
-
-/**
- * Identifiers a counter can be keyed on; values are keyed hashes, never raw PII. `site` is one constant
- * key: whole-storefront counters, for campaign-level anomalies.
- */
-export const KEY_FIELDS = ['site', 'ip', 'ip_prefix', 'device', 'account', 'email', 'phone', 'address', 'payment', 'campaign', 'coupon', 'referral'] as const
-export type KeyField = (typeof KEY_FIELDS)[number]
-export type Identity = Partial<Record<KeyField, string>>
-
-/** The request's own field names, accepted in counters.yaml for the key fields they feed. */
-export const KEY_ALIASES: Readonly<Record<string, KeyField>> = {
-  'device.id': 'device',
-  account_id: 'account',
-  'email.canonical': 'email',
-  'phone.e164': 'phone',
-  shipping_address: 'address',
-  payment_fingerprint: 'payment',
-  campaign_id: 'campaign',
-  coupon_id: 'coupon',
-  referral_code: 'referral',
-}
 
 /** Buckets per window: the count error is at most one bucket (1/60 of the window) at the trailing edge. */
 export const BUCKETS_PER_WINDOW = 60

@@ -3,7 +3,7 @@ import { celContext } from '../../src/rules/evaluate.js'
 import { compileAst } from '../../src/rules/compile.js'
 import { parseList } from '../../src/rules/lists.js'
 import { compileCondition, loadRuleSet, ruleEnvironment } from '../../src/rules/ruleset.js'
-import { Rng } from '../../src/sim/random.js'
+import { Rng } from '../../src/offline/sim/random.js'
 
 const r = new Rng(11)
 const catalog = loadRuleSet('rules').catalog

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { evaluateRules } from '../../src/rules/evaluate.js'
 import { parseList } from '../../src/rules/lists.js'
 import { loadRuleSet, RuleLoadError } from '../../src/rules/ruleset.js'
-import { Rng } from '../../src/sim/random.js'
+import { Rng } from '../../src/offline/sim/random.js'
 
 const list = (name: string, text: string) => {
   const r = parseList(name, text)

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { featureTable } from '../../src/cli/features-doc.js'
+import { featureTable } from '../../src/offline/cli/features-doc.js'
 import { loadRuleSet } from '../../src/rules/ruleset.js'
 
 describe('rules/README.md', () => {

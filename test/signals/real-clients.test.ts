@@ -5,7 +5,7 @@ import { ScoreRequest } from '../../src/events/schemas.js'
 import { extractFeatures } from '../../src/features/extract.js'
 import { sharedSignalData } from '../../src/signals/shared-data.js'
 import { BOT_PATTERNS_REMOVED, UaAnalyzer } from '../../src/signals/useragent.js'
-import { packagedUserAgents } from '../../src/sim/user-agents.js'
+import { packagedUserAgents } from '../../src/offline/sim/user-agents.js'
 import { makeHasher } from '../../src/util/hash.js'
 import { registration } from '../helpers.js'
 
