@@ -9,7 +9,7 @@ import { startRedis } from '../test/setup/redis-server.js'
 import { Client } from './http-client.js'
 import { machine, writeResult } from './machine.js'
 import { openLoop, percentiles } from './open-loop.js'
-import { measureCpu, serve } from './proc.js'
+import { measureCpu, serve } from '../loadtest/proc.js'
 
 /**
  * Two versions of the service, alternately, under the same open-loop load against one redis-server:

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { startRedis } from '../test/setup/redis-server.js'
 import { Client } from './http-client.js'
 import { openLoop } from './open-loop.js'
-import { serve } from './proc.js'
+import { serve } from '../loadtest/proc.js'
 import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 
 /**

@@ -9,7 +9,7 @@ import { startRedis } from '../test/setup/redis-server.js'
 import { Client } from './http-client.js'
 import { machine, writeResult } from './machine.js'
 import { openLoop, percentiles } from './open-loop.js'
-import { measureCpu, serve } from './proc.js'
+import { measureCpu, serve } from '../loadtest/proc.js'
 
 /**
  * The service benchmark: starts a redis-server and each target as its own process, drives them from this

@@ -1,5 +1,5 @@
 import { parseArgs } from '../src/offline/cli/args.js'
-import { serve } from '../bench/proc.js'
+import { serve } from './proc.js'
 import { freshEvent, readCorpus } from './corpus.js'
 import { machine, writeResult } from '../bench/machine.js'
 import { openLoop, percentiles } from '../bench/open-loop.js'

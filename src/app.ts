@@ -57,6 +57,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   }
 
   const doc = openApiDocument(runtime.policy.current.model?.version ?? '0')
+  // Every route the app serves must be in the OpenAPI document: checked once the routes are all registered.
+  const served: string[] = []
+  app.addHook('onRoute', (r) => {
+    if (r.url.startsWith('/docs')) return
+    for (const m of [r.method].flat()) if (m !== 'HEAD') served.push(`${m} ${r.url}`)
+  })
+  app.addHook('onReady', async () => {
+    const paths = doc.paths as Record<string, Record<string, unknown>>
+    const missing = served.filter((s) => {
+      const [m, url] = s.split(' ') as [string, string]
+      return paths[url]?.[m.toLowerCase()] === undefined
+    })
+    if (missing.length) throw new Error(`routes missing from the OpenAPI document (src/http/openapi.ts): ${missing.join(', ')}`)
+  })
   await app.register(swagger, { mode: 'static', specification: { document: doc as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 

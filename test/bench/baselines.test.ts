@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { createRuntime } from '../../src/runtime.js'
-import { serve, type Served } from '../../bench/proc.js'
+import { serve, type Served } from '../../loadtest/proc.js'
 import { freePort } from '../setup/redis-server.js'
 import { AUTH, registration, testConfig, uniq } from '../helpers.js'
 

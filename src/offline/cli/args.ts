@@ -1,21 +1,23 @@
-/** Tiny `--name value` / `--flag` parser for the project's scripts. */
+import { parseArgs as parseNodeArgs } from 'node:util'
+
+/**
+ * `--name value`, `--name=value` and `--flag` options for the project's scripts, parsed by node:util's
+ * parseArgs (strict: an unknown option or a stray argument is an error), with numbers checked here.
+ */
 export function parseArgs(argv: string[], spec: Record<string, 'string' | 'number' | 'boolean'>): Record<string, string | number | boolean | undefined> {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name, { type: kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]))
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>
+  try {
+    values = parseNodeArgs({ args: argv, options, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (known: ${Object.keys(spec).map((k) => `--${k}`).join(', ')})`, { cause: err })
+  }
   const out: Record<string, string | number | boolean | undefined> = {}
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`)
-    const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined]
-    const kind = spec[name]
-    if (!kind) throw new Error(`unknown option --${name} (known: ${Object.keys(spec).map((k) => `--${k}`).join(', ')})`)
-    if (kind === 'boolean') {
-      out[name] = true
-      continue
-    }
-    const v = inline ?? argv[++i]
-    if (v === undefined) throw new Error(`--${name} needs a value`)
-    if (kind === 'number') {
+  for (const [name, v] of Object.entries(values)) {
+    if (Array.isArray(v) || v === undefined) continue
+    if (spec[name] === 'number') {
       const n = Number(v)
-      if (!Number.isFinite(n)) throw new Error(`--${name} must be a number`)
+      if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number`)
       out[name] = n
     } else out[name] = v
   }
