@@ -36,12 +36,6 @@ describe('encodeCommand', () => {
     }
   })
 
-  it('encodes a command larger than its scratch buffer, and the next small one after it', () => {
-    const big: RespArg[] = Array.from({ length: 3000 }, (_, i) => `member-${i}-${'x'.repeat(i % 17)}`)
-    expect(encodeCommand('zadd', [['k'], big]).equals(ioredisBytes('zadd', ['k', ...big]))).toBe(true)
-    expect(encodeCommand('get', [['k']]).equals(ioredisBytes('get', ['k']))).toBe(true)
-  })
-
   it('returns bytes of its own: a later command does not overwrite an earlier one still waiting to be sent', () => {
     const first = encodeCommand('set', [['a', '1']])
     const copy = Buffer.from(first)
