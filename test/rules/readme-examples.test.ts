@@ -10,7 +10,7 @@ import { loadRuleSet } from '../../src/rules/ruleset.js'
 
 /** The worked examples in rules/README.md must work as written: added to the shipped rules, they compile and their cases pass. */
 describe('rules/README.md worked examples', () => {
-  it('compile and pass their cases', () => {
+  it('compile and pass their cases', async () => {
     const text = readFileSync('rules/README.md', 'utf8')
     const section = text.slice(text.indexOf('## Worked examples'), text.indexOf('## Conditions'))
     const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)
@@ -25,7 +25,7 @@ describe('rules/README.md worked examples', () => {
     const set = loadRuleSet(dir)
     const added = ['registration.disposable-from-cloud', 'login.success-after-prefix-stuffing', 'coupon.new-accounts-one-card']
     for (const id of added) expect(set.rules.find((r) => r.id === id)?.compiled, id).toBe(true)
-    const report = runCases(dir, set, DEFAULT_THRESHOLDS)
+    const report = await runCases(dir, set, DEFAULT_THRESHOLDS)
     expect(report.errors).toEqual([])
     expect(report.results.filter((r) => !r.ok)).toEqual([])
     expect(report.uncovered).toEqual([])

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_THRESHOLDS } from '../../scoring/combine.js'
 import { CardSchema } from '../../model/card.js'
-import { checkFeatures, lineOf } from '../../model/model.js'
+import { checkFeatures, lineOf, Model } from '../../model/model.js'
 import { COUNTERS_FILE } from '../../velocity/counters.js'
 import { runCases } from '../rules/cases.js'
 import { loadRuleSet, RuleLoadError, formatRuleError, type RuleSet } from '../../rules/ruleset.js'
@@ -64,7 +64,10 @@ if (command !== 'test') {
 }
 
 const thresholds = card?.success ? card.data.thresholds : DEFAULT_THRESHOLDS
-const report = runCases(dir, set, thresholds)
+// Event cases run through the whole pipeline, the model in force included.
+const model = card?.success ? await Model.load(modelDir, set.catalog) : null
+const report = await runCases(dir, set, thresholds, model)
+await model?.close()
 for (const r of report.results) {
   if (r.ok) console.log(`  ok    ${r.name}`)
   else {
