@@ -41,35 +41,41 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>
 
-export interface Config {
-  port: number
-  host: string
-  redisUrl: string | undefined
-  redisClusterNodes: string | undefined
-  redisPrefix: string
-  redisTimeoutMs: number
+/** The one config declaration: the environment's schema, then its typed shape; `Config` is derived from it. */
+const ConfigSchema = EnvSchema.superRefine((e, ctx) => {
+  // In-memory counters live in one process: several workers would each count a share of the traffic.
+  if (e.WORKERS > 1 && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES) ctx.addIssue({ code: 'custom', path: ['WORKERS'], message: 'more than one worker needs shared counters: set REDIS_URL or REDIS_CLUSTER_NODES' })
+}).transform((e) => ({
+  port: e.PORT,
+  host: e.HOST,
+  redisUrl: e.REDIS_URL,
+  redisClusterNodes: e.REDIS_CLUSTER_NODES,
+  redisPrefix: e.REDIS_PREFIX,
+  redisTimeoutMs: e.REDIS_TIMEOUT_MS,
   /** undefined: the caller must generate a development key (see server.ts) */
-  apiKeys: string[] | undefined
-  adminKeys: string[]
-  rulesDir: string
-  modelDir: string
-  challengerModelDir: string | undefined
-  piiSecret: string
-  piiSecretIsDefault: boolean
-  logLevel: z.infer<typeof LogLevel>
-  idempotencyTtlS: number
-  feedbackFile: string
-  bodyLimit: number
+  apiKeys: e.API_KEYS,
+  adminKeys: e.ADMIN_KEYS ?? [],
+  rulesDir: e.RULES_DIR,
+  modelDir: e.MODEL_DIR,
+  challengerModelDir: e.CHALLENGER_MODEL_DIR,
+  piiSecret: e.PII_SECRET ?? DEV_PII_SECRET,
+  piiSecretIsDefault: e.PII_SECRET === undefined,
+  logLevel: e.LOG_LEVEL,
+  idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
+  feedbackFile: e.FEEDBACK_FILE,
+  bodyLimit: e.BODY_LIMIT,
   /** shed load (503 + Retry-After) while the event loop lags more than this; 0 disables */
-  maxEventLoopDelayMs: number
+  maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
   /** scoring requests one process works on at once; past it a request gets 503 at once (0: no limit) */
-  maxInFlight: number
+  maxInFlight: e.MAX_IN_FLIGHT,
   /** reload rules and lists when their files change */
-  rulesWatch: boolean
+  rulesWatch: e.RULES_WATCH === 'true' || e.RULES_WATCH === '1',
   /** the least severe decision an event scored without velocity can get */
-  degradedFloor: 'allow' | 'challenge' | 'review'
-  workers: number
-}
+  degradedFloor: e.DEGRADED_FLOOR,
+  workers: e.WORKERS,
+}))
+
+export type Config = z.output<typeof ConfigSchema>
 
 export class ConfigError extends Error {
   constructor(public readonly issues: { variable: string; message: string }[]) {
@@ -85,39 +91,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const v = env[key]
     if (v !== undefined && v !== '') cleaned[key] = v
   }
-  const parsed = EnvSchema.safeParse(cleaned)
+  const parsed = ConfigSchema.safeParse(cleaned)
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
     )
   }
-  const e = parsed.data
-  // In-memory counters live in one process: several workers would each count a share of the traffic.
-  if (e.WORKERS > 1 && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES) {
-    throw new ConfigError([{ variable: 'WORKERS', message: 'more than one worker needs shared counters: set REDIS_URL or REDIS_CLUSTER_NODES' }])
-  }
-  return {
-    port: e.PORT,
-    host: e.HOST,
-    redisUrl: e.REDIS_URL,
-    redisClusterNodes: e.REDIS_CLUSTER_NODES,
-    redisPrefix: e.REDIS_PREFIX,
-    redisTimeoutMs: e.REDIS_TIMEOUT_MS,
-    apiKeys: e.API_KEYS,
-    adminKeys: e.ADMIN_KEYS ?? [],
-    rulesDir: e.RULES_DIR,
-    modelDir: e.MODEL_DIR,
-    challengerModelDir: e.CHALLENGER_MODEL_DIR,
-    piiSecret: e.PII_SECRET ?? DEV_PII_SECRET,
-    piiSecretIsDefault: e.PII_SECRET === undefined,
-    logLevel: e.LOG_LEVEL,
-    idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
-    feedbackFile: e.FEEDBACK_FILE,
-    bodyLimit: e.BODY_LIMIT,
-    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
-    maxInFlight: e.MAX_IN_FLIGHT,
-    rulesWatch: e.RULES_WATCH === 'true' || e.RULES_WATCH === '1',
-    degradedFloor: e.DEGRADED_FLOOR,
-    workers: e.WORKERS,
-  }
+  return parsed.data
 }

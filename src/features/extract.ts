@@ -44,6 +44,17 @@ export function normalizeAddress(raw: string): string {
 }
 
 /** Request-only signals and the hashed identities velocity is keyed on. Pure; no I/O. */
+/** Copies a signal's fields onto their feature names (`ns.field`), the names built once. */
+function copier<T>(ns: string, keys: readonly (keyof T & string)[]): (f: Features, src: T) => void {
+  const names = keys.map((k) => `${ns}.${k}`)
+  return (f, src) => {
+    for (let i = 0; i < keys.length; i++) f[names[i]!] = src[keys[i]!] as FeatureValue
+  }
+}
+const copyUa = copier<ReturnType<UaAnalyzer['analyze']>>('ua', ['present', 'bot', 'automation', 'truncated', 'length', 'mobile', 'browser', 'os'])
+const copyEmail = copier<NonNullable<ReturnType<typeof emailSignals>>>('email', ['malformed', 'disposable', 'free_mail', 'plus_tag', 'folded', 'local_length', 'digit_ratio', 'domain'])
+const copyPhone = copier<NonNullable<ReturnType<typeof phoneSignals>>>('phone', ['valid', 'country', 'mobile', 'virtual_operator'])
+
 export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   const f: Features = {}
   const id: Identity = { site: 'site' }
@@ -64,14 +75,7 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
   }
 
   const ua = d.ua.analyze(e.user_agent)
-  f['ua.present'] = ua.present
-  f['ua.bot'] = ua.bot
-  f['ua.automation'] = ua.automation
-  f['ua.truncated'] = ua.truncated
-  f['ua.length'] = ua.length
-  f['ua.mobile'] = ua.mobile
-  f['ua.browser'] = ua.browser
-  f['ua.os'] = ua.os
+  copyUa(f, ua)
 
   const dev = e.device
   f['device.present'] = dev?.id !== undefined
@@ -111,23 +115,13 @@ export function extractFeatures(e: ScoreRequest, d: SignalDeps): Extracted {
     const em = emailSignals(e.email, d.disposable)
     f['email.present'] = em !== undefined
     if (em) {
-      f['email.malformed'] = em.malformed
-      f['email.disposable'] = em.disposable
-      f['email.free_mail'] = em.free_mail
-      f['email.plus_tag'] = em.plus_tag
-      f['email.folded'] = em.folded
-      f['email.local_length'] = em.local_length
-      f['email.digit_ratio'] = em.digit_ratio
-      f['email.domain'] = em.domain
+      copyEmail(f, em)
       if (em.canonical !== '') id.email = d.hash('email', em.canonical)
     }
     const ph = phoneSignals(e.phone)
     f['phone.present'] = ph !== undefined
     if (ph) {
-      f['phone.valid'] = ph.valid
-      f['phone.country'] = ph.country
-      f['phone.mobile'] = ph.mobile
-      f['phone.virtual_operator'] = ph.virtual_operator
+      copyPhone(f, ph)
       if (ph.valid) id.phone = d.hash('phone', ph.e164)
     }
     f['referral.present'] = e.referral_code !== undefined

@@ -98,28 +98,26 @@ export function compileAst(ast: unknown, resolveList: (name: string) => BouncerL
         return { code: `(${as(gen(a[0]), 'bool')} ? ${y.code} : ${n.code})`, type: y.type === n.type ? y.type : 'dyn' }
       }
       case '==':
-      case '!=': {
-        const l = gen(a[0])
-        const r = gen(a[1])
-        const same = l.type === r.type && l.type !== 'dyn' && l.type !== 'list'
-        const eq = same ? `(${l.code} === ${r.code})` : `H.eq(${l.code}, ${r.code})`
-        return { code: op === '==' ? eq : `!${eq}`, type: 'bool' }
-      }
+      case '!=':
       case '<':
       case '<=':
       case '>':
-      case '>=': {
-        const l = gen(a[0])
-        const r = gen(a[1])
-        if ((l.type === 'number' && r.type === 'number') || (l.type === 'string' && r.type === 'string')) return { code: `(${l.code} ${op} ${r.code})`, type: 'bool' }
-        return { code: `((p) => p[0] ${op} p[1])(H.ord(${l.code}, ${r.code}))`, type: 'bool' }
-      }
+      case '>=':
       case '+':
       case '-':
       case '*':
       case '/': {
         const l = gen(a[0])
         const r = gen(a[1])
+        if (op === '==' || op === '!=') {
+          const same = l.type === r.type && l.type !== 'dyn' && l.type !== 'list'
+          const eq = same ? `(${l.code} === ${r.code})` : `H.eq(${l.code}, ${r.code})`
+          return { code: op === '==' ? eq : `!${eq}`, type: 'bool' }
+        }
+        if (op === '<' || op === '<=' || op === '>' || op === '>=') {
+          if ((l.type === 'number' && r.type === 'number') || (l.type === 'string' && r.type === 'string')) return { code: `(${l.code} ${op} ${r.code})`, type: 'bool' }
+          return { code: `((p) => p[0] ${op} p[1])(H.ord(${l.code}, ${r.code}))`, type: 'bool' }
+        }
         if (op === '+' && l.type === 'string' && r.type === 'string') return { code: `(${l.code} + ${r.code})`, type: 'string' }
         return { code: `(${as(l, 'number')} ${op} ${as(r, 'number')})`, type: 'number' }
       }

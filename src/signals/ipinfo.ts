@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import type { ParsedIp } from '../util/ip.js'
+import { CidrSet, type ParsedIp } from '../util/ip.js'
 import { findRange } from '../util/ranges.js'
 
 const require = createRequire(import.meta.url)
@@ -65,52 +65,38 @@ function search<T extends number | bigint>(starts: ArrayLike<T>, ends: ArrayLike
   return i < 0 ? 0 : asns[i]!
 }
 
-function parseV4(csv: string): [Uint32Array, Uint32Array, Uint32Array] {
+/** `start,end,asn,…` rows: the range bounds through `bound`, the ASN as a number. */
+function parseRows<B>(csv: string, bound: (text: string) => B): { starts: B[]; ends: B[]; asns: Uint32Array } {
   const lines = csv.split('\n')
-  const s = new Uint32Array(lines.length)
-  const e = new Uint32Array(lines.length)
-  const a = new Uint32Array(lines.length)
-  let n = 0
+  const starts: B[] = []
+  const ends: B[] = []
+  const asns = new Uint32Array(lines.length)
   for (const line of lines) {
     const c1 = line.indexOf(',')
     const c2 = line.indexOf(',', c1 + 1)
     const c3 = line.indexOf(',', c2 + 1)
     if (c3 < 0) continue
-    s[n] = Number(line.slice(0, c1))
-    e[n] = Number(line.slice(c1 + 1, c2))
-    a[n] = Number(line.slice(c2 + 1, c3))
-    n++
+    asns[starts.length] = Number(line.slice(c2 + 1, c3))
+    starts.push(bound(line.slice(0, c1)))
+    ends.push(bound(line.slice(c1 + 1, c2)))
   }
-  return [s.slice(0, n), e.slice(0, n), a.slice(0, n)]
+  return { starts, ends, asns: asns.slice(0, starts.length) }
+}
+
+function parseV4(csv: string): [Uint32Array, Uint32Array, Uint32Array] {
+  const r = parseRows(csv, Number)
+  return [Uint32Array.from(r.starts), Uint32Array.from(r.ends), r.asns]
 }
 
 function parseV6(csv: string): [BigUint64Array, BigUint64Array, Uint32Array] {
-  const lines = csv.split('\n')
-  const s = new BigUint64Array(lines.length)
-  const e = new BigUint64Array(lines.length)
-  const a = new Uint32Array(lines.length)
-  let n = 0
-  for (const line of lines) {
-    const c1 = line.indexOf(',')
-    const c2 = line.indexOf(',', c1 + 1)
-    const c3 = line.indexOf(',', c2 + 1)
-    if (c3 < 0) continue
-    // Allocations are /64 or coarser in practice, so the top 64 bits decide membership.
-    s[n] = BigInt(line.slice(0, c1)) >> 64n
-    e[n] = BigInt(line.slice(c1 + 1, c2)) >> 64n
-    a[n] = Number(line.slice(c2 + 1, c3))
-    n++
-  }
-  return [s.slice(0, n), e.slice(0, n), a.slice(0, n)]
+  // Allocations are /64 or coarser in practice, so the top 64 bits decide membership.
+  const r = parseRows(csv, (t) => BigInt(t) >> 64n)
+  return [BigUint64Array.from(r.starts), BigUint64Array.from(r.ends), r.asns]
 }
 
+/** Loopback, RFC 1918, CGNAT (RFC 6598), this-network, link-local, the unspecified /64 and ULA ranges. */
+const PRIVATE = CidrSet.of(['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '::/64', 'fc00::/7', 'fe80::/10'])
+
 export function isPrivate(ip: ParsedIp): boolean {
-  if (ip.version === 4) {
-    const n = ip.high as number
-    const a = n >>> 24
-    const b = (n >>> 16) & 255
-    return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254)
-  }
-  const top16 = Number((ip.high as bigint) >> 48n)
-  return (ip.high as bigint) === 0n || (top16 & 0xfe00) === 0xfc00 || (top16 & 0xffc0) === 0xfe80
+  return PRIVATE.hasParsed(ip)
 }

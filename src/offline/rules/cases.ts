@@ -110,32 +110,8 @@ export async function runCases(dir: string, set: RuleSet, thresholds: Thresholds
     }
     for (const [i, raw] of top.data.cases.entries()) {
       const { line } = position(doc, lc, ['cases', i])
-      if (typeof raw === 'object' && raw !== null && 'request' in raw) {
-        const parsed = EventCaseSchema.safeParse(raw)
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!
-          errors.push(`${file}:${line} case ${i + 1}: ${issue.path.join('.')}: ${issue.message}`)
-          continue
-        }
-        const c = parsed.data
-        const { events, problems } = eventsOf(c)
-        for (const id of [...c.expect.matched, ...c.expect.not_matched]) if (!known.has(id)) problems.push(`no rule \`${id}\` in ${dir}`)
-        if (problems.length === 0) {
-          const scorer = createReplayScorer({ rules: set, model })
-          let last: Awaited<ReturnType<typeof scorer.score>> | undefined
-          for (const e of events) last = await scorer.score(e)
-          const hit = new Set([...last!.rules.matched, ...last!.rules.shadow_matched])
-          for (const id of c.expect.matched) {
-            covered.add(id)
-            if (!hit.has(id)) problems.push(`expected \`${id}\` to match; it did not`)
-          }
-          for (const id of c.expect.not_matched) if (hit.has(id)) problems.push(`expected \`${id}\` not to match; it did`)
-          if (c.expect.decision && last!.decision !== c.expect.decision) problems.push(`expected decision ${c.expect.decision}, got ${last!.decision} (score ${last!.score}; matched: ${[...hit].join(', ') || 'none'})`)
-        }
-        results.push({ file, line, name: c.name, ok: problems.length === 0, problems })
-        continue
-      }
-      const parsed = CaseSchema.safeParse(raw)
+      const isEvent = typeof raw === 'object' && raw !== null && 'request' in raw
+      const parsed = isEvent ? EventCaseSchema.safeParse(raw) : CaseSchema.safeParse(raw)
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!
         errors.push(`${file}:${line} case ${i + 1}: ${issue.path.join('.')}: ${issue.message}`)
@@ -143,28 +119,53 @@ export async function runCases(dir: string, set: RuleSet, thresholds: Thresholds
       }
       const c = parsed.data
       const problems: string[] = []
-      for (const name of Object.keys(c.features)) {
-        if (!set.catalog.index.has(name)) {
-          const hint = suggestFeature(name, set.catalog)
-          problems.push(`unknown feature \`${name}\`${hint ? `, did you mean \`${hint}\`?` : ''}`)
-        }
-      }
       for (const id of [...c.expect.matched, ...c.expect.not_matched]) if (!known.has(id)) problems.push(`no rule \`${id}\` in ${dir}`)
-      const flat: Features = { ...c.features, 'model.score': c.model_score }
-      const outcome = evaluateRules(set, c.event, flat)
-      const hit = new Set([...outcome.matched, ...outcome.shadow].map((r) => r.id))
-      for (const id of c.expect.matched) {
-        covered.add(id)
-        if (!hit.has(id)) problems.push(`expected \`${id}\` to match; it did not`)
-      }
-      for (const id of c.expect.not_matched) if (hit.has(id)) problems.push(`expected \`${id}\` not to match; it did`)
-      if (c.expect.decision) {
-        const got = combine(c.model_score, outcome, flat, thresholds).decision
-        if (got !== c.expect.decision) problems.push(`expected decision ${c.expect.decision}, got ${got} (matched: ${[...hit].join(', ') || 'none'})`)
+      const got = 'request' in c ? await scoreEvents(c, set, model, problems) : evaluateFeatures(c, set, thresholds, problems)
+      if (got) {
+        for (const id of c.expect.matched) {
+          covered.add(id)
+          if (!got.hit.has(id)) problems.push(`expected \`${id}\` to match; it did not`)
+        }
+        for (const id of c.expect.not_matched) if (got.hit.has(id)) problems.push(`expected \`${id}\` not to match; it did`)
+        if (c.expect.decision) {
+          const d = got.decision()
+          if (d.decision !== c.expect.decision) problems.push(`expected decision ${c.expect.decision}, got ${d.decision} (${d.score !== undefined ? `score ${d.score}; ` : ''}matched: ${[...got.hit].join(', ') || 'none'})`)
+        }
       }
       results.push({ file, line, name: c.name, ok: problems.length === 0, problems })
     }
   }
   const uncovered = set.rules.filter((r) => !covered.has(r.id)).map((r) => ({ id: r.id, file: join(dir, r.file), line: r.line }))
   return { results, uncovered, errors }
+}
+
+interface Outcome {
+  /** the rules that matched, enforce and shadow */
+  hit: Set<string>
+  decision: () => { decision: string; score?: number }
+}
+
+/** A feature case: its features straight into rule evaluation (and `combine`, when it expects a decision). */
+function evaluateFeatures(c: RuleCase, set: RuleSet, thresholds: Thresholds, problems: string[]): Outcome | undefined {
+  for (const name of Object.keys(c.features)) {
+    if (!set.catalog.index.has(name)) {
+      const hint = suggestFeature(name, set.catalog)
+      problems.push(`unknown feature \`${name}\`${hint ? `, did you mean \`${hint}\`?` : ''}`)
+    }
+  }
+  const flat: Features = { ...c.features, 'model.score': c.model_score }
+  const outcome = evaluateRules(set, c.event, flat)
+  return { hit: new Set([...outcome.matched, ...outcome.shadow].map((r) => r.id)), decision: () => ({ decision: combine(c.model_score, outcome, flat, thresholds).decision }) }
+}
+
+/** An event case: the events before it, then the request, through the whole pipeline on a fresh store. */
+async function scoreEvents(c: EventCase, set: RuleSet, model: Model | null, problems: string[]): Promise<Outcome | undefined> {
+  const { events, problems: invalid } = eventsOf(c)
+  problems.push(...invalid)
+  if (problems.length > 0) return undefined
+  const scorer = createReplayScorer({ rules: set, model })
+  let last: Awaited<ReturnType<typeof scorer.score>> | undefined
+  for (const e of events) last = await scorer.score(e)
+  const r = last!
+  return { hit: new Set([...r.rules.matched, ...r.rules.shadow_matched]), decision: () => ({ decision: r.decision, score: r.score }) }
 }

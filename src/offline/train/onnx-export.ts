@@ -66,18 +66,10 @@ export function exportLinearOnnx(m: LinearModel, meta: { version: string; doc: s
  * attributions from the model file alone.
  */
 export function exportGbtOnnx(m: GbtModel, meta: { version: string; doc: string }): Uint8Array {
-  const treeIds: number[] = []
-  const nodeIds: number[] = []
-  const featureIds: number[] = []
-  const values: number[] = []
+  // the ensemble's parallel attribute arrays: one entry per node, then one per leaf target
+  const col = (): number[] => []
+  const [treeIds, nodeIds, featureIds, values, trueIds, falseIds, hitrates, tTree, tNode, tIds, tWeights] = [col(), col(), col(), col(), col(), col(), col(), col(), col(), col(), col()]
   const modes: Uint8Array[] = []
-  const trueIds: number[] = []
-  const falseIds: number[] = []
-  const hitrates: number[] = []
-  const tTree: number[] = []
-  const tNode: number[] = []
-  const tIds: number[] = []
-  const tWeights: number[] = []
   const enc = new TextEncoder()
   const LEAF = enc.encode('LEAF')
   const LEQ = enc.encode('BRANCH_LEQ')
