@@ -1,14 +1,18 @@
-import { combine } from '../src/scoring/combine.js'
-import { evaluateRules } from '../src/rules/evaluate.js'
-import { redactInput } from '../src/scoring/decision-log.js'
 import { ScoreRequest } from '../src/events/schemas.js'
-import { extractFeatures } from '../src/features/extract.js'
-import { Model, vectorize } from '../src/model/model.js'
+import { Model } from '../src/model/model.js'
+import { compilePolicy } from '../src/policy/policy.js'
 import { loadRuleSet } from '../src/rules/ruleset.js'
+import { decide } from '../src/scoring/stages/decide.js'
+import { derive } from '../src/scoring/stages/derive.js'
+import { extract } from '../src/scoring/stages/extract.js'
+import { model } from '../src/scoring/stages/model.js'
+import { persist } from '../src/scoring/stages/persist.js'
+import { record } from '../src/scoring/stages/record.js'
+import { rules } from '../src/scoring/stages/rules.js'
+import { velocity } from '../src/scoring/stages/velocity.js'
 import { sharedSignalData } from '../src/signals/shared-data.js'
 import { UaAnalyzer } from '../src/signals/useragent.js'
 import { makeHasher } from '../src/util/hash.js'
-import { CounterPlan } from '../src/velocity/counters.js'
 import { MemoryStore } from '../src/velocity/memory-store.js'
 import { RedisStore } from '../src/velocity/redis-store.js'
 import type { VelocityStore } from '../src/velocity/store.js'
@@ -17,18 +21,18 @@ import { startRedis } from '../test/setup/redis-server.js'
 import { machine, writeResult } from './machine.js'
 
 /**
- * Where one event's CPU goes, stage by stage: the scoring pipeline's parts called one event at a time on
+ * Where one event's CPU goes, stage by stage: the scorer's own stages (src/scoring/stages) called one event at a time on
  * the load corpus, each event through every stage before the next (so each stage meets the caches the
  * others left, as in the service), against the memory store and a real redis-server. A stage that awaits
  * counts only the CPU it used, not the wait. HTTP is not included: the service bench minus this is HTTP.
  *   npm run bench:stages [-- N]
  */
 const N = Number(process.argv[2] ?? 10_000)
-const rules = loadRuleSet('rules')
+const set = loadRuleSet('rules')
 const shared = sharedSignalData()
-const deps = { ...shared, ua: new UaAnalyzer(), hash: makeHasher('stages-0123456789abcdef', { cacheSize: 50_000, uncached: ['event'] }), hostingAsns: rules.lists.hostingAsns }
-const plan = new CounterPlan('bn:', rules.counters)
-const model = await Model.load('models/risk-gbt', rules.catalog)
+const hash = makeHasher('stages-0123456789abcdef', { cacheSize: 50_000, uncached: ['event'] })
+const shipped = await Model.load('models/risk-gbt', set.catalog)
+const policy = compilePolicy({ rules: set, model: shipped }, { keyPrefix: 'bn:', signals: { ...shared, ua: new UaAnalyzer(), hash } })
 const raw = readCorpus('mixed').slice(0, N)
 const redis = await startRedis()
 const cpu = () => {
@@ -38,6 +42,7 @@ const cpu = () => {
 
 async function stages(store: VelocityStore, tag: string): Promise<Record<string, number>> {
   const acc: Record<string, number> = {}
+  const opts = { idempotencyTtlMs: 600_000, nonce: 'n' }
   // round 0 warms the JIT and the caches; rounds 1 and 2 are measured
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < raw.length; i++) {
@@ -51,28 +56,22 @@ async function stages(store: VelocityStore, tag: string): Promise<Record<string,
       body.event_id += `-${tag}${round}`
       const e = ScoreRequest.parse(body)
       mark('parse (JSON + zod)')
-      const x = extractFeatures(e, deps)
-      mark('features')
-      const p = plan.plan(e, x.identity, x.features)
-      mark('counter plan')
-      const idem = plan.idempotencyKey(deps.hash('event', e.event_id))
-      const r = await store.execute({ now: Date.now(), idempotencyKey: idem, idempotencyTtlMs: 600_000, nonce: 'n', ops: p.ops })
-      if (r.status === 'fresh') for (let j = 0; j < p.features.length; j++) x.features[p.features[j]!] = r.values[j]!
-      mark('velocity call')
-      const vec = vectorize(model.card.features, x.features)
-      const prob = await model.predict(vec)
-      x.features['model.score'] = prob
+      const ev = extract(e, policy, Date.now(), hash)
+      mark('extract')
+      const v = await velocity(ev, store, opts)
+      mark('velocity (plan + call)')
+      const memo = derive(ev, v)
+      mark('derive')
+      const m = await model(ev)
       mark('model (batch of one)')
-      const o = evaluateRules(rules, e.event, x.features)
+      const o = rules(ev)
       mark('rules')
-      const c = combine(prob, o, x.features, model.card.thresholds, () => model.explain(vec))
-      mark('combine + explanations')
-      const response = { event_id: e.event_id, event: e.event, decision: c.decision, score: c.score, reasons: c.reasons, model: { id: model.id, version: model.version, score: prob }, rules: { version: rules.version, matched: o.matched.map((m) => m.id), shadow_matched: o.shadow.map((m) => m.id) }, degraded: [], replayed: false, latency_ms: 0, decision_id: 'dec_bench' }
-      const stored = JSON.stringify(response)
-      redactInput(e, x.features)
-      mark('response + log input')
-      await store.finalize({ idempotencyKey: idem, idempotencyTtlMs: 600_000, response: stored, urgent: true })
-      mark('write-back')
+      const { response } = await decide(ev, m, o, { decisionId: 'dec_bench', degradedFloor: 'allow', challenger: false })
+      mark('decide (+ explanations)')
+      await persist(ev, response, memo, store, { idempotencyTtlMs: 600_000, urgent: true })
+      mark('persist')
+      record(ev, response, () => {})
+      mark('record (log line)')
     }
   }
   return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, Math.round((v / (2 * raw.length)) * 10) / 10]))
