@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { checkFeatures, Model, ModelLoadError } from '../../model/model.js'
-import { backtest, backtestHtml, formatBacktest } from '../replay/backtest.js'
+import { backtest, formatBacktest } from '../replay/backtest.js'
+import { backtestHtml } from '../report/html.js'
 import { loadRuleSet, RuleLoadError } from '../../rules/ruleset.js'
 import { parseArgs } from './args.js'
 

@@ -112,7 +112,7 @@ export async function backtest(lines: string[], opts: { a: string; b: string; mo
   }
 }
 
-const pct = (n: number, d: number) => (d ? `${((n / d) * 100).toFixed(2)}%` : '—')
+export const pct = (n: number, d: number) => (d ? `${((n / d) * 100).toFixed(2)}%` : '—')
 
 export function formatBacktest(r: Backtest): string {
   const out: string[] = []
@@ -140,33 +140,4 @@ export function formatBacktest(r: Backtest): string {
     out.push(`  ${c.event_id} ${c.event}${c.label ? ` [${c.label}]` : ''}: ${c.a.decision} (${c.a.score}) -> ${c.b.decision} (${c.b.score})   A: ${c.a.reasons.join(',') || '-'}   B: ${c.b.reasons.join(',') || '-'}`)
   }
   return out.join('\n')
-}
-
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
-
-/** A self-contained HTML report: the summary table and an inline SVG bar chart of hits per rule. */
-export function backtestHtml(r: Backtest): string {
-  const ids = [...new Set([...Object.keys(r.a.hits), ...Object.keys(r.b.hits)])].sort()
-  const max = Math.max(1, ...ids.map((id) => Math.max(r.a.hits[id] ?? 0, r.b.hits[id] ?? 0)))
-  const rowH = 22
-  const bars = ids
-    .map((id, i) => {
-      const y = i * rowH
-      const wa = ((r.a.hits[id] ?? 0) / max) * 400
-      const wb = ((r.b.hits[id] ?? 0) / max) * 400
-      return `<text x="0" y="${y + 14}" font-size="12">${esc(id)}</text><rect x="300" y="${y + 2}" width="${wa}" height="8" fill="#6b7280"/><rect x="300" y="${y + 11}" width="${wb}" height="8" fill="#2563eb"/><text x="${305 + Math.max(wa, wb)}" y="${y + 16}" font-size="11">${r.a.hits[id] ?? 0} → ${r.b.hits[id] ?? 0}</text>`
-    })
-    .join('')
-  const changes = r.top.map((c) => `<tr><td>${esc(c.event_id)}</td><td>${c.event}</td><td>${c.label ?? ''}</td><td>${c.a.decision} (${c.a.score})</td><td>${c.b.decision} (${c.b.score})</td><td>${esc(c.b.reasons.join(', '))}</td></tr>`).join('')
-  return `<!doctype html><meta charset="utf-8"><title>Bouncer backtest</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}</style>
-<h1>Backtest: A vs B</h1>
-<p>A <code>${esc(r.a.version)}</code><br>B <code>${esc(r.b.version)}</code><br>${r.a.events} events, ${r.changed} decisions changed.</p>
-<table><tr><th></th><th>A</th><th>B</th></tr>
-<tr><td>fraud not allowed</td><td>${pct(r.a.fraud_not_allowed, r.a.fraud)}</td><td>${pct(r.b.fraud_not_allowed, r.b.fraud)}</td></tr>
-<tr><td>legit not allowed</td><td>${pct(r.a.legit_not_allowed, r.a.legit)}</td><td>${pct(r.b.legit_not_allowed, r.b.legit)}</td></tr></table>
-<h2>Hits per rule <small>(grey A, blue B)</small></h2>
-<svg width="1000" height="${ids.length * rowH + 10}" xmlns="http://www.w3.org/2000/svg">${bars}</svg>
-<h2>Changed decisions</h2><table><tr><th>event</th><th>door</th><th>label</th><th>A</th><th>B</th><th>B reasons</th></tr>${changes}</table>
-`
 }
