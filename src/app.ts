@@ -4,7 +4,7 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { KeyRing } from './http/auth.js'
-import { errorHandler, sendError } from './http/errors.js'
+import { clientErrorHandler, errorHandler, sendError } from './http/errors.js'
 import { Metrics } from './http/metrics.js'
 import { openApiDocument } from './http/openapi.js'
 import { adminRoutes } from './http/routes/admin.js'
@@ -32,6 +32,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
+    // A client that sends headers and a byte of body and then stalls holds its connection and a socket;
+    // a few hundred of them would exhaust the service during a promotion. Node answers them 408 and closes.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs * 2,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: Math.min(config.requestTimeoutMs, 60_000), connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))) },
+    clientErrorHandler,
   })
   const { runtime } = deps
   const keys = new KeyRing(deps.apiKeys)

@@ -36,6 +36,8 @@ export const EnvSchema = z.object({
   MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(256),
   RULES_WATCH: z.enum(['true', 'false', '1', '0']).default('true'),
   DEGRADED_FLOOR: z.enum(['allow', 'challenge', 'review']).default('allow'),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000).describe('a request whose headers and body have not all arrived by then gets 408 and its connection is closed'),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(65_000).describe('idle keep-alive connections are closed after this'),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1).describe('processes serving the port (node:cluster); needs REDIS_URL when above 1'),
 })
 
@@ -73,6 +75,9 @@ const ConfigSchema = EnvSchema.superRefine((e, ctx) => {
   /** the least severe decision an event scored without velocity can get */
   degradedFloor: e.DEGRADED_FLOOR,
   workers: e.WORKERS,
+  /** slow clients: headers and body must arrive within this, else 408 */
+  requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+  keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
 }))
 
 export type Config = z.output<typeof ConfigSchema>

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 
 export interface ApiIssue {
@@ -13,6 +14,8 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'rules_invalid'
   | 'model_invalid'
@@ -34,4 +37,21 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   }
   req.log.error({ err }, 'unhandled error')
   return sendError(reply, 500, 'internal_error', 'internal error')
+}
+
+/**
+ * Errors Node's HTTP parser raises before a request exists (a stalled body, oversized headers, bytes that are
+ * not HTTP), answered in the contract's shape instead of Node's own `"Bad Request"` texts, then closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  const [status, error, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request did not arrive in time (REQUEST_TIMEOUT_MS)']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'request headers are too large']
+        : [400, 'invalid_request', 'malformed HTTP request']
+  if (!socket.writable) return void socket.destroy()
+  const body = JSON.stringify({ error, message })
+  const reason = status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
