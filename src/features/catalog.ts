@@ -82,6 +82,12 @@ const STATIC: [string, FeatureType, string, EventType[]][] = [
   ['model.score', 'number', 'the model’s fraud probability, 0–1', ALL],
 ]
 
+/**
+ * Features that carry a raw identifier (for lists). They never leave the process: a rule's detail renders
+ * them as `[redacted]`, since details are stored with the decision (Redis) and written to the decision log.
+ */
+export const IDENTIFIER_FEATURES: ReadonlySet<string> = new Set(['ip.address', 'device.id', 'account.id'])
+
 export const STATIC_FEATURES: readonly FeatureDef[] = STATIC.map(([name, type, description, events]) => ({ name, type, description, events }))
 
 /**

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { z } from 'zod'
 import { Decision, EVENT_TYPES, SEVERITY, type EventType } from '../events/schemas.js'
-import { Catalog } from '../features/catalog.js'
+import { Catalog, IDENTIFIER_FEATURES } from '../features/catalog.js'
 import { COUNTERS_FILE, counterFeatures, type CounterSpec } from '../velocity/counters.js'
 import { parseCounters } from './counters-file.js'
 import { compileCondition, ruleEnvironment, type RuleTest } from './condition.js'
@@ -90,8 +90,9 @@ function compileDetail(rule: RuleDef): (flat: Record<string, unknown>) => string
     for (let i = 0; i < parts.length; i++) {
       if (i % 2 === 0) s += parts[i]
       else {
-        const v = flat[parts[i]!]
-        s += v === undefined ? '?' : typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v)
+        const name = parts[i]!
+        const v = flat[name]
+        s += v === undefined ? '?' : IDENTIFIER_FEATURES.has(name) ? '[redacted]' : typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v)
       }
     }
     return s

@@ -195,6 +195,15 @@ export class MemoryStore implements VelocityStore {
     return [...this.strings.keys(), ...this.counts.keys(), ...this.sets.keys()]
   }
 
+  /** Every key and value held, as text (for inspection and the tests that look for raw identifiers). */
+  dump(): string[] {
+    const out: string[] = []
+    for (const [k, e] of this.strings) out.push(k, e.value)
+    for (const [k, e] of this.counts) out.push(k, [...e.value.keys()].join(' '))
+    for (const [k, e] of this.sets) out.push(k, [...e.value.keys()].join(' '))
+    return out
+  }
+
   /** Keys currently held, for tests of expiry and memory bounds. */
   keyCount(): number {
     return this.strings.size + this.counts.size + this.sets.size

@@ -154,17 +154,34 @@ describe.each([
     expect(elsewhere.features['account.new_prefix']).toBe(true)
   })
 
-  it('keeps raw identifiers out of every store key', async () => {
-    const raw = { account_id: uniq('raw-account'), email: 'Raw.Person+x@gmail.com', phone: '+8613712345678', ip: '192.0.2.123', device: { id: uniq('raw-device') } }
-    await score(app, registration(raw))
+  it('keeps raw identifiers out of every store key and value', async () => {
+    // 192.0.2.0/24 is block-listed: the rule's reason, stored with the decision, must not carry the address
+    const raw = { account_id: uniq('raw-account'), email: 'Raw.Person+x@gmail.com', phone: '+8613712345678', ip: '192.0.2.123', device: { id: uniq('raw-device') }, referral_code: 'RAWCODE77', referrer_account_id: uniq('raw-inviter') }
+    const reg = (await score(app, registration(raw))).json()
+    expect(reg.rules.matched).toContain('shared.blocked-ip')
     await score(app, claim({ account_id: raw.account_id, ip: raw.ip, device: raw.device, shipping_address: 'Raw Street 1', payment_fingerprint: 'raw-pf-123' }))
-    type Keyed = { keys(p: string): Promise<string[]> }
-    const store = runtime.store as unknown as { client?: Keyed & { nodes?: (role: string) => Keyed[] }; keys?: () => string[] }
-    // on a cluster, every master's keys
-    const nodes = store.client?.nodes ? store.client.nodes('master') : store.client ? [store.client] : []
-    const keys = (store.client ? (await Promise.all(nodes.map((n) => n.keys('*')))).flat() : store.keys!()).join('\n')
-    expect(keys.length).toBeGreaterThan(0)
-    for (const v of [raw.account_id, 'raw.person', 'rawperson', '13712345678', '192.0.2.123', raw.device.id, 'Raw Street', 'raw-pf-123']) expect(keys.toLowerCase()).not.toContain(v.toLowerCase())
+    await score(app, login({ account_id: raw.account_id, ip: raw.ip, device: raw.device, outcome: 'failure' }))
+    // the decisions are stored behind the replies
+    await new Promise((r) => setTimeout(r, 50))
+    type Node = { keys(p: string): Promise<string[]>; type(k: string): Promise<string>; get(k: string): Promise<string | null>; hgetall(k: string): Promise<Record<string, string>>; zrange(k: string, a: number, b: number): Promise<string[]>; smembers(k: string): Promise<string[]> }
+    const store = runtime.store as unknown as { client?: Node & { nodes?: (role: string) => Node[] }; dump?: () => string[] }
+    let everything: string
+    if (store.client) {
+      // on a cluster, every master's keys
+      const nodes = store.client.nodes ? store.client.nodes('master') : [store.client]
+      const parts: string[] = []
+      for (const n of nodes) {
+        for (const k of await n.keys('*')) {
+          const t = await n.type(k)
+          const v = t === 'string' ? await n.get(k) : t === 'hash' ? JSON.stringify(await n.hgetall(k)) : t === 'zset' ? (await n.zrange(k, 0, -1)).join(' ') : t === 'set' ? (await n.smembers(k)).join(' ') : ''
+          parts.push(k, v ?? '')
+        }
+      }
+      everything = parts.join('\n')
+    } else everything = store.dump!().join('\n')
+    expect(everything.length).toBeGreaterThan(0)
+    expect(everything).toContain('BLOCKED')
+    for (const v of [raw.account_id, raw.referrer_account_id, 'rawcode77', 'raw.person', 'rawperson', '13712345678', '192.0.2.123', raw.device.id, 'Raw Street', 'raw-pf-123']) expect(everything.toLowerCase()).not.toContain(v.toLowerCase())
   })
 
   it('adds the feature vector with ?explain=1 only', async () => {
