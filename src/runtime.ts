@@ -53,6 +53,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   )
   if (config.rulesWatch) policy.watch(log, { rules: opts.rulesDebounceMs ?? 150, model: opts.rulesDebounceMs ?? 300 })
   const store = opts.store ?? openStore(config, log)
+  const stopWatch = store.health ? await watchStore(store as Required<Pick<VelocityStore, 'health'>> & VelocityStore, log) : () => {}
   const scorer = new Scorer({
     store,
     policy: () => policy.current,
@@ -62,7 +63,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     degradedFloor: config.degradedFloor,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.decisionLog ? { log: opts.decisionLog } : {}),
-    onError: (where, err) => log.warn({ where, err: String(err) }, 'scoring stage failed; decision degraded'),
+    onError: throttled((where, err, suppressed) => log.warn({ where, err: err instanceof Error ? err.message : String(err), ...(suppressed ? { suppressed } : {}) }, 'scoring stage failed; decision degraded')),
   })
   return {
     scorer,
@@ -70,8 +71,56 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     policy,
     hash,
     async close() {
+      stopWatch()
       await store.close()
       await policy.close()
     },
+  }
+}
+
+const WARN_EVERY_MS = 30_000
+
+/**
+ * Redis reachable or not is an operator's first question: a loud line at startup when it does not answer,
+ * a warning every 30 s while it stays down, and a line when it is back. Returns the function that stops it.
+ */
+async function watchStore(store: VelocityStore & { health(): { connected: boolean; reason?: string } }, log: Logger): Promise<() => void> {
+  const ready = (store as { ready?: () => Promise<void> }).ready
+  // the client's own connect timeout is 2 s: wait that long at boot, not longer
+  await Promise.race([ready?.call(store).catch(() => undefined), new Promise((r) => setTimeout(r, 2500).unref())])
+  let down = !store.health().connected
+  let since = Date.now()
+  if (down) log.error({ store: store.kind, reason: store.health().reason }, '!!! REDIS UNREACHABLE AT STARTUP: every answer is degraded ["velocity"] (no velocity counters) and event_id retries are not recognised until it answers; see README, "When Redis is down" !!!')
+  let lastWarn = Date.now()
+  const timer = setInterval(() => {
+    const h = store.health()
+    if (h.connected && down) {
+      log.info({ store: store.kind, down_s: Math.round((Date.now() - since) / 1000) }, 'Redis is back: velocity counters and retry protection restored')
+      down = false
+    } else if (!h.connected && !down) {
+      log.error({ store: store.kind, reason: h.reason }, 'Redis connection lost: answers are degraded ["velocity"] until it is back')
+      down = true
+      since = lastWarn = Date.now()
+    } else if (!h.connected && Date.now() - lastWarn >= WARN_EVERY_MS) {
+      log.warn({ store: store.kind, reason: h.reason, down_s: Math.round((Date.now() - since) / 1000) }, 'Redis still unreachable: answers are degraded ["velocity"]')
+      lastWarn = Date.now()
+    }
+  }, 1000)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+/** At most one log line per stage every 10 s, counting the ones left out: an outage must not flood the log. */
+function throttled(logIt: (where: string, err: unknown, suppressed: number) => void, everyMs = 10_000): (where: string, err: unknown) => void {
+  const last = new Map<string, { at: number; suppressed: number }>()
+  return (where, err) => {
+    const now = Date.now()
+    const l = last.get(where)
+    if (l && now - l.at < everyMs) {
+      l.suppressed++
+      return
+    }
+    logIt(where, err, l?.suppressed ?? 0)
+    last.set(where, { at: now, suppressed: 0 })
   }
 }

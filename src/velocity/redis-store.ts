@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { MAX_KEYS_PER_SLOT_CALL } from './limits.js'
 import { EncodedCommand, encodeCommand } from './resp.js'
-import { PENDING_TTL_MS, hashTag, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
+import { PENDING_PREFIX, PENDING_TTL_MS, hashTag, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 
@@ -12,14 +12,23 @@ export const SCRIPTS = {
   bouncerClaim: lua('claim'),
   bouncerCounters: lua('counters'),
   bouncerUndo: lua('undo'),
+  bouncerRelease: lua('release'),
 } as const
 
 type Arg = string | number
 interface ScriptCommands {
   bouncerClaim(key: string, claimTtlMs: number, nonce: string): Promise<[number, string?]>
+  bouncerRelease(key: string, pending: string): Promise<number>
 }
 type Client = (Redis | Cluster) & ScriptCommands
 type Call = (...args: Arg[]) => Promise<unknown>
+
+export class StoreUnavailable extends Error {
+  constructor(reason: string) {
+    super(`Redis is not connected: ${reason}; scoring without velocity counters or retry protection until it answers`)
+    this.name = 'StoreUnavailable'
+  }
+}
 
 export class VelocityTimeout extends Error {
   constructor(ms: number) {
@@ -103,10 +112,16 @@ export class RedisStore implements VelocityStore {
       // in, which a lone event at 2,000/s pays in full (bench/README.md, Service).
       this.client = new Redis(t.url, { enableAutoPipelining: false, ...base }) as Client
     }
-    this.client.on('error', () => {
-      // connection errors surface per call as degraded velocity; the client reconnects by itself
+    // Connection errors surface per call as degraded velocity and the client reconnects by itself; the last
+    // one is kept, in an operator's words, for the log and /readyz.
+    this.client.on('error', (err: Error) => {
+      this.lastError = err.message
+    })
+    this.client.on('ready', () => {
+      this.lastError = undefined
     })
     this.client.defineCommand('bouncerClaim', { numberOfKeys: 1, lua: SCRIPTS.bouncerClaim })
+    this.client.defineCommand('bouncerRelease', { numberOfKeys: 1, lua: SCRIPTS.bouncerRelease })
     if (this.calls === 'single') {
       // The event's call names the counters script by SHA alone (countersEncoded). Loading it whenever the
       // connection is (re)established (a restarted Redis has an empty script cache) spares a burst of first
@@ -132,6 +147,14 @@ export class RedisStore implements VelocityStore {
   }
 
   private corked = false
+  private lastError: string | undefined
+
+  /** Whether Redis is connected now, and if not, why (the last connection error). */
+  health(): { connected: boolean; reason?: string } {
+    const status = this.client.status
+    if (status === 'ready') return { connected: true }
+    return { connected: false, reason: this.lastError ? `${this.lastError} (connection ${status})` : `connection ${status}` }
+  }
 
   /** Single node: the socket holds writes until the end of this tick, then sends them in one writev (a cluster auto-pipelines per node). */
   private batchTick(): void {
@@ -231,6 +254,8 @@ export class RedisStore implements VelocityStore {
   }
 
   async execute(b: Batch): Promise<BatchResult> {
+    // Not connected: say so plainly rather than with the client's "Stream isn't writeable" internals.
+    if (this.client.status !== 'ready') throw new StoreUnavailable(this.health().reason ?? 'not connected')
     this.batchTick()
     if (this.deferred.length > 0) this.sendDeferred()
     const groups = this.group(b)
@@ -335,6 +360,12 @@ export class RedisStore implements VelocityStore {
       this.deferred.push(() => void send().then(resolve, reject))
       this.deferTimer ??= setTimeout(() => this.sendDeferred(), DEFER_MS)
     })
+  }
+
+  async release(key: string, nonce: string): Promise<void> {
+    // Queued behind the event's own call on the same connection: when a stalled Redis resumes, the claim
+    // lands first and this takes it back.
+    await this.client.bouncerRelease(key, PENDING_PREFIX + nonce)
   }
 
   async stored(key: string): Promise<string | null> {

@@ -8,7 +8,8 @@ export const opsRoutes: FastifyPluginAsync<{ runtime: Runtime; metrics: Metrics;
   app.get('/readyz', async (_req, reply) => {
     const redis = await runtime.store.ping()
     const { rules, model } = runtime.policy.current
-    const body = { status: redis ? 'ready' : 'not_ready', store: runtime.store.kind, store_ok: redis, rules_version: rules.version, model: model ? `${model.id}@${model.version}` : null }
+    const reason = redis ? undefined : (runtime.store.health?.().reason ?? 'the store did not answer a ping within 500 ms')
+    const body = { status: redis ? 'ready' : 'not_ready', store: runtime.store.kind, store_ok: redis, ...(reason ? { reason: `velocity store: ${reason}` } : {}), rules_version: rules.version, model: model ? `${model.id}@${model.version}` : null }
     return reply.code(redis ? 200 : 503).send(body)
   })
   app.get('/openapi.json', async () => doc)

@@ -43,12 +43,16 @@ export async function velocity(ev: ScoringEvent, store: VelocityStore, o: { idem
   let result: BatchResult
   try {
     result = await store.execute(batch)
+    if (result.status === 'in_flight') result = await waitForStored(store, ev.idempotencyKey)
   } catch (err) {
+    if (err instanceof ConflictError) throw err
+    // The answer will not be stored, so the claim (if it lands late, from a stalled Redis) is taken back:
+    // a retry of this event is scored afresh, not held at 409 behind a claim nobody completes.
     ev.degraded.push('velocity')
     o.onError?.('velocity', err)
+    store.release(ev.idempotencyKey, o.nonce).catch(() => {})
     return { status: 'unavailable' }
   }
-  if (result.status === 'in_flight') result = await waitForStored(store, ev.idempotencyKey)
   if (result.status === 'replayed') return { status: 'replayed', stored: JSON.parse(result.stored) as ScoreResponse }
   for (let i = 0; i < planned.features.length; i++) ev.features[planned.features[i]!] = result.values[i]!
   return { status: 'fresh', account: result.account, referrer: result.peeked?.[0] ?? null }
