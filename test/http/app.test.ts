@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
@@ -269,6 +271,28 @@ describe('HTTP errors and operations', () => {
     const bad = await app.inject({ method: 'POST', url: '/v1/feedback', headers: AUTH, payload: { event_id, label: 'maybe', source: 'x' } })
     expect(bad.statusCode).toBe(400)
     expect(bad.json().issues[0].path).toBe('label')
+  })
+
+  it('answers 503 while the feedback file cannot be written, and recovers by itself once it can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bouncer-fb-'))
+    // the file's directory is a regular file: every append fails (and boot must not)
+    writeFileSync(join(dir, 'labels'), 'not a directory')
+    const { app: a, runtime: r } = await build({ FEEDBACK_FILE: join(dir, 'labels', 'feedback.ndjson') })
+    try {
+      const post = () => a.inject({ method: 'POST', url: '/v1/feedback', headers: AUTH, payload: { event_id: uniq('fb'), label: 'legit', source: 'manual_review' } })
+      const down = await post()
+      expect(down.statusCode).toBe(503)
+      expect(down.headers['retry-after']).toBe('5')
+      expect(down.json()).toMatchObject({ error: 'service_unavailable' })
+      expect((await post()).statusCode).toBe(503)
+      rmSync(join(dir, 'labels'))
+      mkdirSync(join(dir, 'labels'))
+      expect((await post()).statusCode).toBe(202)
+      expect(readFileSync(join(dir, 'labels', 'feedback.ndjson'), 'utf8').trim().split('\n')).toHaveLength(1)
+    } finally {
+      await a.close()
+      await r.close()
+    }
   })
 
   it('health, readiness, rules and OpenAPI', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { FeedbackRequest } from '../../events/schemas.js'
-import { FeedbackLog } from '../feedback-log.js'
+import { sendError } from '../errors.js'
+import { FeedbackLog, FeedbackUnavailable } from '../feedback-log.js'
 import { parseBody } from '../validate.js'
 
 /** POST /v1/feedback: a label for a scored event, appended for training and backtests. */
@@ -9,7 +10,14 @@ export const feedbackRoutes: FastifyPluginAsync<{ file: string }> = async (app, 
   app.post('/v1/feedback', async (req, reply) => {
     const label = parseBody(FeedbackRequest, req.body, reply)
     if (label === undefined) return reply
-    await feedback.append(label, new Date())
+    try {
+      await feedback.append(label, new Date())
+    } catch (err) {
+      if (!(err instanceof FeedbackUnavailable)) throw err
+      req.log.error({ err }, 'feedback not stored')
+      reply.header('Retry-After', '5')
+      return sendError(reply, 503, 'service_unavailable', 'the label could not be stored; retry later')
+    }
     return reply.code(202).send({ status: 'accepted', event_id: label.event_id })
   })
 }
