@@ -7,6 +7,8 @@ import type { CounterOp } from './store.js'
 
 /** Buckets per window: the count error is at most one bucket (1/60 of the window) at the trailing edge. */
 export const BUCKETS_PER_WINDOW = 60
+/** The most one event adds to a sum: 10^12 minor units (10 billion in major units). */
+export const MAX_SUM_ADD = 1e12
 /** Exact distinct members kept per key; past it the oldest are dropped and HyperLogLogs estimate the count. */
 export const DISTINCT_CAP = 1000
 /** The counters file in a rules directory. */
@@ -129,9 +131,11 @@ export class CounterPlan {
         if (feeds) {
           if (c.spec.aggregate === 'count') add = 1
           else {
-            // Sums add whole, non-negative amounts (minor currency units); anything else adds nothing.
+            // Sums add whole, non-negative amounts (minor currency units); anything else adds nothing. One event
+            // adds at most MAX_SUM_ADD, so a forged 1e19 cannot overflow Redis's 64-bit HINCRBY (which would fail
+            // the event's call and leave the account's counters unreadable for the window).
             const v = features[c.spec.of!]
-            add = typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.round(v) : 0
+            add = typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(Math.round(v), MAX_SUM_ADD) : 0
           }
         }
         ops.push({ kind: 'count', key: base, add, windowsMs: c.windowsMs, buckets: BUCKETS_PER_WINDOW })

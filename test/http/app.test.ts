@@ -156,6 +156,26 @@ describe.each([
     expect(elsewhere.features['account.new_prefix']).toBe(true)
   })
 
+  it('takes absurd coupon values without degrading the account, and every stored key keeps a TTL', async () => {
+    const account_id = uniq('rich')
+    for (const value of [1e19, 9223372036854774784, 12.5]) {
+      const r = (await score(app, claim({ account_id, value }), '?explain=1')).json()
+      expect(r.degraded, String(value)).toEqual([])
+    }
+    const next = (await score(app, claim({ account_id, value: 100 }), '?explain=1')).json()
+    expect(next.degraded).toEqual([])
+    expect(next.features['account.claimed_value_24h']).toBe(2e12 + 13 + 100)
+    type Node = { keys(p: string): Promise<string[]>; pttl(k: string): Promise<number> }
+    const client = (runtime.store as unknown as { client?: Node & { nodes?: (role: string) => Node[] } }).client
+    if (client) {
+      for (const n of client.nodes ? client.nodes('master') : [client]) {
+        const keys = await n.keys('*')
+        const ttls = await Promise.all(keys.map((k) => n.pttl(k)))
+        expect(keys.filter((_, i) => ttls[i]! < 0)).toEqual([])
+      }
+    }
+  })
+
   it('keeps raw identifiers out of every store key and value', async () => {
     // 192.0.2.0/24 is block-listed: the rule's reason, stored with the decision, must not carry the address
     const raw = { account_id: uniq('raw-account'), email: 'Raw.Person+x@gmail.com', phone: '+8613712345678', ip: '192.0.2.123', device: { id: uniq('raw-device') }, referral_code: 'RAWCODE77', referrer_account_id: uniq('raw-inviter') }
