@@ -320,7 +320,10 @@ describe('HTTP errors and operations', () => {
     const ready = await app.inject({ url: '/readyz' })
     expect(ready.statusCode).toBe(200)
     expect(ready.json()).toMatchObject({ status: 'ready', store: 'memory' })
-    const rules = (await app.inject({ url: '/v1/rules', headers: AUTH })).json()
+    // the policy's detail is for admins: a storefront key gets 403
+    expect((await app.inject({ url: '/v1/rules', headers: AUTH })).statusCode).toBe(403)
+    expect((await app.inject({ url: '/v1/model', headers: AUTH })).statusCode).toBe(403)
+    const rules = (await app.inject({ url: '/v1/rules', headers: ADMIN })).json()
     expect(rules.version).toBe(runtime.policy.current.rules.version)
     expect(rules.rules.find((r: { id: string }) => r.id === 'shared.internal-ip')).toMatchObject({ mode: 'shadow' })
     const doc = (await app.inject({ url: '/openapi.json' })).json()

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { loadRuleSet } from '../../src/rules/ruleset.js'
 import { createRuntime } from '../../src/runtime.js'
-import { AUTH, login, testConfig } from '../helpers.js'
+import { ADMIN, AUTH, login, testConfig } from '../helpers.js'
 
 const quiet = { info() {}, warn() {}, error() {} }
 
@@ -35,7 +35,7 @@ describe('hot reload', () => {
     const live = variantDir((s) => s).dir
     const config = testConfig({ RULES_DIR: live, RULES_WATCH: 'true' })
     const runtime = await createRuntime(config, quiet, { rulesDebounceMs: 10 })
-    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [] })
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: config.adminKeys })
 
     const seen = new Map<string, number>()
     const statuses = new Map<number, number>()
@@ -73,7 +73,7 @@ describe('hot reload', () => {
     expect(sawError).toBe(true)
     expect(runtime.policy.rulesError).toBeNull()
     expect(runtime.policy.current.rules.version).toBe(vB)
-    const rules = (await app.inject({ url: '/v1/rules', headers: AUTH })).json()
+    const rules = (await app.inject({ url: '/v1/rules', headers: ADMIN })).json()
     expect(rules.version).toBe(vB)
     await app.close()
     await runtime.close()

@@ -3,10 +3,15 @@ import type { Runtime } from '../../runtime.js'
 import type { KeyRing } from '../auth.js'
 import { sendError } from '../errors.js'
 
-/** The policy in force (rules, model) and its reloads; reloads need an admin key. */
+/** The policy in force (rules, model) and its reloads: all of it needs an admin key. */
 export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing; hasAdmins: boolean }> = async (app, { runtime, admins, hasAdmins }) => {
   const { policy } = runtime
   const isAdmin = (authorization: string | undefined) => hasAdmins && admins.verify(authorization)
+
+  // Rule ids, modes and thresholds tell an attacker what to stay under: storefront keys do not see them.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!isAdmin(req.headers.authorization)) return sendError(reply, 403, 'forbidden', `${req.method} ${req.url.split('?')[0]} needs an admin key (ADMIN_KEYS)`)
+  })
 
   app.get('/v1/rules', async () => {
     const set = policy.current.rules
@@ -34,15 +39,13 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing
     }
   })
 
-  app.post('/v1/model/reload', async (req, reply) => {
-    if (!isAdmin(req.headers.authorization)) return sendError(reply, 403, 'forbidden', 'reloading the model needs an admin key (ADMIN_KEYS)')
+  app.post('/v1/model/reload', async (_req, reply) => {
     const r = await policy.reloadModel()
     if (!r.ok) return reply.code(422).send({ error: 'model_invalid', message: 'the candidate model is invalid; the last good model keeps serving', detail: r.error, version: policy.current.model?.version ?? null })
     return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
   })
 
-  app.post('/v1/rules/reload', async (req, reply) => {
-    if (!isAdmin(req.headers.authorization)) return sendError(reply, 403, 'forbidden', 'reloading rules needs an admin key (ADMIN_KEYS)')
+  app.post('/v1/rules/reload', async (_req, reply) => {
     const r = policy.reloadRules()
     if (!r.ok) return reply.code(422).send({ error: 'rules_invalid', message: 'the candidate rule set is invalid; the last good set keeps serving', errors: r.errors, version: policy.current.rules.version })
     return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
