@@ -48,7 +48,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // JSON only: any other media type is a 415, not a silently-empty body.
   app.removeContentTypeParser('text/plain')
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`))
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0]!
+    // a known path with another method is a 405 naming the ones it takes, not a 404
+    const allowed = (['GET', 'POST'] as const).filter((method) => app.hasRoute({ method, url }))
+    if (allowed.length > 0) return sendError(reply.header('Allow', allowed.join(', ')), 405, 'method_not_allowed', `${req.method} is not allowed on ${url}; use ${allowed.join(' or ')}`)
+    return sendError(reply, 404, 'not_found', `no route ${req.method} ${url}`)
+  })
 
   // Past the event-loop budget a queued request would miss any useful deadline anyway: refuse it fast with
   // 503 + Retry-After (the contract's "over capacity") so the storefront applies its own fallback at once.

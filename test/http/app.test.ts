@@ -315,6 +315,15 @@ describe('HTTP errors and operations', () => {
     }
   })
 
+  it('405 with Allow for a known path and another method, 404 for an unknown path', async () => {
+    const res = await app.inject({ method: 'PUT', url: '/v1/score', headers: AUTH, payload: '{}' })
+    expect(res.statusCode).toBe(405)
+    expect(res.headers.allow).toBe('POST')
+    expect(res.json()).toMatchObject({ error: 'method_not_allowed' })
+    expect((await app.inject({ method: 'DELETE', url: '/v1/rules', headers: ADMIN })).headers.allow).toBe('GET')
+    expect((await app.inject({ method: 'GET', url: '/v1/nothing', headers: AUTH })).statusCode).toBe(404)
+  })
+
   it('health, readiness, rules and OpenAPI', async () => {
     expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' })
     const ready = await app.inject({ url: '/readyz' })
