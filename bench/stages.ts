@@ -30,7 +30,7 @@ import { machine, writeResult } from './machine.js'
 const N = Number(process.argv[2] ?? 10_000)
 const set = loadRuleSet('rules')
 const shared = sharedSignalData()
-const hash = makeHasher('stages-0123456789abcdef', { cacheSize: 50_000, uncached: ['event'] })
+const hash = makeHasher('stages-0123456789abcdef', { cacheSize: 50_000, uncached: ['event', 'req'] })
 const shipped = await Model.load('models/risk-gbt', set.catalog)
 const policy = compilePolicy({ rules: set, model: shipped }, { keyPrefix: 'bn:', signals: { ...shared, ua: new UaAnalyzer(), hash } })
 const raw = readCorpus('mixed').slice(0, N)

@@ -45,7 +45,7 @@ function openStore(config: Config, log: Logger): VelocityStore {
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   if (config.piiSecretIsDefault) log.warn({}, 'PII_SECRET is not set: identifiers are hashed with a public development secret. Set PII_SECRET in production.')
   // Event ids are unique, so they would only push recurring identifiers out of the hasher's memory.
-  const hash = makeHasher(config.piiSecret, { cacheSize: 50_000, uncached: ['event', 'decision'] })
+  const hash = makeHasher(config.piiSecret, { cacheSize: 50_000, uncached: ['event', 'decision', 'req'] })
   const data = sharedSignalData()
   const policy = await PolicyHolder.load(
     { rules: config.rulesDir, model: config.modelDir, challenger: config.challengerModelDir },

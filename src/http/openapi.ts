@@ -29,7 +29,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             '200': { description: 'decision', content: { 'application/json': { schema: { $ref: '#/components/schemas/ScoreResponse' } } } },
             '400': err('invalid_request'),
             '401': err('unauthorized'),
-            '409': err('conflict: the same event_id is being scored right now'),
+            '409': err('conflict: the same event_id is being scored right now, or was already scored with a different body'),
             '413': err('payload_too_large'),
             '415': err('unsupported_media_type'),
             '503': err('service_unavailable: over capacity; see Retry-After'),

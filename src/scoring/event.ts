@@ -17,6 +17,8 @@ export interface ScoringEvent {
   /** hashed identifiers: counter keys and the decision log's ids */
   readonly identity: Identity
   readonly eventHash: string
+  /** the request as validated (keys in schema order), hashed: a retry must carry the same body */
+  readonly requestHash: string
   readonly idempotencyKey: string
   readonly accountKey: string
   /** the inviter's memory, read beside the event's own (a registration with referrer_account_id) */

@@ -315,6 +315,19 @@ describe('HTTP errors and operations', () => {
     }
   })
 
+  it('answers a retry with the stored decision, and refuses the same event_id with a different body (409)', async () => {
+    const body = login({ outcome: 'failure' })
+    const first = (await score(app, body)).json()
+    await new Promise((r) => setTimeout(r, 30))
+    // the same request, its fields in another order: a retry
+    const reordered = Object.fromEntries(Object.entries(body).reverse())
+    expect((await score(app, reordered)).json()).toMatchObject({ replayed: true, decision_id: first.decision_id })
+    const other = await score(app, { ...body, outcome: 'success' })
+    expect(other.statusCode).toBe(409)
+    expect(other.json()).toMatchObject({ error: 'conflict' })
+    expect(other.json().message).toMatch(/already scored with a different body/)
+  })
+
   it('405 with Allow for a known path and another method, 404 for an unknown path', async () => {
     const res = await app.inject({ method: 'PUT', url: '/v1/score', headers: AUTH, payload: '{}' })
     expect(res.statusCode).toBe(405)

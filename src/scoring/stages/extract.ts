@@ -15,6 +15,7 @@ export function extract(req: ScoreRequest, policy: Policy, now: number, hash: Ha
     features,
     identity,
     eventHash,
+    requestHash: hash('req', JSON.stringify(req)),
     idempotencyKey: policy.counters.idempotencyKey(eventHash),
     accountKey: policy.counters.accountKey(identity),
     referrerKey: req.event === 'registration' && req.referrer_account_id !== undefined ? policy.counters.accountKey({ account: hash('acct', req.referrer_account_id) }) : undefined,

@@ -15,7 +15,8 @@ export function persist(ev: ScoringEvent, response: ScoreResponse, memo: Account
   return store.finalize({
     idempotencyKey: ev.idempotencyKey,
     idempotencyTtlMs: o.idempotencyTtlMs,
-    response: JSON.stringify(response),
+    // `rh`: the request's hash, so a retry with another body under the same event_id is refused
+    response: JSON.stringify({ ...response, rh: ev.requestHash }),
     urgent: o.urgent,
     account:
       req.event === 'registration'

@@ -10,6 +10,15 @@ export class ConflictError extends Error {
   }
 }
 
+/** The event id of an answered event came back with a different body: a retry must be the same request. */
+export class EventIdReused extends ConflictError {
+  constructor(eventId: string) {
+    super()
+    this.message = `event_id ${JSON.stringify(eventId)} was already scored with a different body; a retry must send the same request, a new event a new event_id`
+    this.name = 'EventIdReused'
+  }
+}
+
 /** What the store gave back: the counters (written into the event's features), or the answer already given. */
 export type Velocity =
   | { status: 'fresh'; account: string | null; referrer: string | null }
@@ -53,7 +62,11 @@ export async function velocity(ev: ScoringEvent, store: VelocityStore, o: { idem
     store.release(ev.idempotencyKey, o.nonce).catch(() => {})
     return { status: 'unavailable' }
   }
-  if (result.status === 'replayed') return { status: 'replayed', stored: JSON.parse(result.stored) as ScoreResponse }
+  if (result.status === 'replayed') {
+    const { rh, ...stored } = JSON.parse(result.stored) as ScoreResponse & { rh?: string }
+    if (rh !== undefined && rh !== ev.requestHash) throw new EventIdReused(req.event_id)
+    return { status: 'replayed', stored }
+  }
   for (let i = 0; i < planned.features.length; i++) ev.features[planned.features[i]!] = result.values[i]!
   return { status: 'fresh', account: result.account, referrer: result.peeked?.[0] ?? null }
 }
