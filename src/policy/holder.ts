@@ -35,7 +35,8 @@ function watchDebounced(dirs: string[], debounceMs: number, onQuiet: () => void)
   }
 }
 
-export type RulesReload = { ok: true; version: string; changed: boolean } | { ok: false; errors: RuleError[] }
+/** `removed`: rule files the new revision no longer has, with the rules that stopped running (said, never silent) */
+export type RulesReload = { ok: true; version: string; changed: boolean; removed: { file: string; rules: string[] }[] } | { ok: false; errors: RuleError[] }
 export type ModelReload = { ok: true; version: string; changed: boolean } | { ok: false; error: string }
 
 /**
@@ -69,10 +70,12 @@ export class PolicyHolder {
     try {
       const rules = loadRuleSet(this.dirs.rules)
       const changed = rules.version !== this.current.rules.version
+      const kept = new Set(rules.rules.map((r) => r.file))
+      const removed = [...new Set(this.current.rules.rules.map((r) => r.file))].filter((f) => !kept.has(f)).map((file) => ({ file, rules: this.current.rules.rules.filter((r) => r.file === file).map((r) => r.id) }))
       // An unchanged set keeps its object (and loaded_at): a touch of a file is not a new revision.
       if (changed) this.current = compilePolicy({ rules, model: this.current.model, challenger: this.current.challenger }, this.env)
       this.rulesError = null
-      return { ok: true, version: this.current.rules.version, changed }
+      return { ok: true, version: this.current.rules.version, changed, removed }
     } catch (err) {
       const errors = err instanceof RuleLoadError ? err.errors : [{ file: this.dirs.rules, line: 1, column: 1, message: String(err) }]
       this.rulesError = { at: new Date().toISOString(), errors }
@@ -120,6 +123,7 @@ export class PolicyHolder {
       watchDebounced([this.dirs.rules, join(this.dirs.rules, 'lists')], debounceMs.rules, () => {
         const r = this.reloadRules()
         if (r.ok && r.changed) log.info({ rules_version: r.version }, 'rules reloaded')
+        if (r.ok) for (const f of r.removed) log.warn({ file: f.file, rules: f.rules }, `rule file ${f.file} was removed: its ${f.rules.length} rule(s) no longer run`)
         else if (!r.ok) log.error({ errors: r.errors.map(formatRuleError) }, 'rules change rejected; the last good set keeps serving')
       }),
       watchDebounced([this.dirs.model], debounceMs.model, () => {

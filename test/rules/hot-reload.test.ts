@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -92,5 +92,26 @@ describe('hot reload', () => {
     expect((await score()).rules.matched).toContain('shared.blocked-ip')
     await app.close()
     await runtime.close()
+  })
+
+  it('says which rules stopped running when a door’s rule file is deleted', async () => {
+    const { dir } = variantDir((s) => s)
+    const config = testConfig({ RULES_DIR: dir, RULES_WATCH: 'false' })
+    const runtime = await createRuntime(config, quiet)
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: config.adminKeys })
+    try {
+      const loginRules = runtime.policy.current.rules.rules.filter((r) => r.file === 'login.yaml').map((r) => r.id)
+      expect(loginRules.length).toBeGreaterThan(0)
+      rmSync(join(dir, 'login.yaml'))
+      rmSync(join(dir, 'login.cases.yaml'))
+      const res = await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: ADMIN })
+      expect(res.statusCode).toBe(200)
+      expect(res.json()).toMatchObject({ status: 'reloaded', removed: [{ file: 'login.yaml', rules: loginRules }] })
+      // a reload that removes nothing says nothing of it
+      expect((await app.inject({ method: 'POST', url: '/v1/rules/reload', headers: ADMIN })).json().removed).toBeUndefined()
+    } finally {
+      await app.close()
+      await runtime.close()
+    }
   })
 })

@@ -48,6 +48,6 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing
   app.post('/v1/rules/reload', async (_req, reply) => {
     const r = policy.reloadRules()
     if (!r.ok) return reply.code(422).send({ error: 'rules_invalid', message: 'the candidate rule set is invalid; the last good set keeps serving', errors: r.errors, version: policy.current.rules.version })
-    return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
+    return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version, ...(r.removed.length ? { removed: r.removed } : {}) }
   })
 }
