@@ -51,6 +51,51 @@ function featureName(node: unknown, catalog: Catalog): string | undefined {
 
 class Unsupported extends Error {}
 
+const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!='])
+
+/**
+ * An absent number is NaN, so every comparison with it is false, as rules/README.md promises. Two forms would
+ * break the promise and match events that lack the number: `x != 6`, and `!( … x >= 6 … )`. They are refused
+ * with the form that says what is meant. Returns the message, or undefined when the condition has neither.
+ */
+export function absentNumberTrap(ast: unknown, catalog: Catalog): string | undefined {
+  const isNumber = (n: unknown) => {
+    const name = featureName(n, catalog)
+    return name !== undefined && catalog.index.get(name)!.type === 'number' ? name : undefined
+  }
+  const numberComparedIn = (node: unknown): string | undefined => {
+    const { op, args } = (node ?? {}) as Node
+    const a = Array.isArray(args) ? (args as unknown[]) : args !== undefined && typeof args === 'object' ? [args] : []
+    if (COMPARISONS.has(op as string)) {
+      const hit = a.map(isNumber).find((x) => x !== undefined)
+      if (hit) return hit
+    }
+    for (const c of a) {
+      const r = numberComparedIn(c)
+      if (r) return r
+    }
+    return undefined
+  }
+  const walk = (node: unknown): string | undefined => {
+    const { op, args } = (node ?? {}) as Node
+    const a = Array.isArray(args) ? (args as unknown[]) : args !== undefined && typeof args === 'object' ? [args] : []
+    if (op === '!=') {
+      const f = a.map(isNumber).find((x) => x !== undefined)
+      if (f) return `\`${f} != …\` is true for an event without ${f} (an absent number compares unequal to everything); write \`${f} < … || ${f} > …\`, or add \`has(${f})\` if absence should match`
+    }
+    if (op === '!_') {
+      const f = numberComparedIn(a[0])
+      if (f) return `\`!( … )\` around a comparison with ${f} is true for an event without ${f} (absent numbers compare false, and ! turns that into true); write the opposite comparison instead (\`${f} < 6\` for \`!(${f} >= 6)\`)`
+    }
+    for (const c of a) {
+      const r = walk(c)
+      if (r) return r
+    }
+    return undefined
+  }
+  return walk(ast)
+}
+
 export function compileAst(ast: unknown, resolveList: (name: string) => BouncerList | undefined, catalog: Catalog): Compiled | null {
   const consts: unknown[] = []
   const slots = new Map<number, string>()

@@ -1,6 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js'
 import type { Catalog } from '../features/catalog.js'
-import { compileAst } from './compile.js'
+import { absentNumberTrap, compileAst } from './compile.js'
 import { BouncerList } from './lists.js'
 
 export type Evaluator = (ctx: Record<string, unknown>) => unknown
@@ -113,6 +113,8 @@ export function compileCondition(
     if (!checked.valid) return { error: `invalid condition: ${checked.error?.message ?? 'type check failed'}` }
     if (checked.type !== 'bool' && checked.type !== 'dyn') return { error: `condition must be a boolean, not ${checked.type}` }
     const parsed = env.parse(expr) as Evaluator & { ast: unknown }
+    const trap = absentNumberTrap(parsed.ast, catalog)
+    if (trap) return { error: trap }
     // A compiled function where the rule stays in the supported subset; cel-js's evaluator otherwise, on
     // the nested map with absent values (or the present features only when the rule uses has()).
     const closure = compileAst(parsed.ast, (name) => lists.get(name), catalog)

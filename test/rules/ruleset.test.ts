@@ -66,6 +66,17 @@ describe('rule set loading', () => {
     expect(e!.message).toBe('feature `site.login_failure_ratio_10m` has no source: it is derived from `site.logins_10m`, `site.login_failures_10m`, which no counter in counters.yaml declares')
   })
 
+  it('refuses the forms that would match an event lacking a number, and keeps the safe ones', () => {
+    // with no device, device.accounts_24h is absent (NaN): these would be true for every event without a device
+    for (const when of ['device.accounts_24h != 6', '!(device.accounts_24h >= 6)', 'ua.automation || !(ip.hosting && device.accounts_24h > 2)']) {
+      const [e] = errorsOf({ 'login.yaml': rule('').replace('ip.login_failures_10m >= 3', JSON.stringify(when)) })
+      expect(e!.message, when).toMatch(/is true for an event without device\.accounts_24h/)
+    }
+    for (const when of ['device.accounts_24h < 6', '!ua.automation', '!(ip.hosting && ua.automation)', "device.platform != 'web'", '!has(device.accounts_24h) || device.accounts_24h < 6']) {
+      expect(() => loadRuleSet(dirWith({ 'login.yaml': rule('').replace('ip.login_failures_10m >= 3', JSON.stringify(when)) })), when).not.toThrow()
+    }
+  })
+
   it('reports CEL syntax errors at the condition', () => {
     const [e] = errorsOf({ 'login.yaml': rule('').replace('>= 3', '>= ') })
     expect(e).toMatchObject({ rule: 't.one', line: 4 })
