@@ -53,7 +53,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   )
   if (config.rulesWatch) policy.watch(log, { rules: opts.rulesDebounceMs ?? 150, model: opts.rulesDebounceMs ?? 300 })
   const store = opts.store ?? openStore(config, log)
-  const stopWatch = store.health ? await watchStore(store as Required<Pick<VelocityStore, 'health'>> & VelocityStore, log) : () => {}
+  const stopWatch = store.health ? await watchStore(store, store.health.bind(store), log) : () => {}
   const scorer = new Scorer({
     store,
     policy: () => policy.current,
@@ -84,16 +84,15 @@ const WARN_EVERY_MS = 30_000
  * Redis reachable or not is an operator's first question: a loud line at startup when it does not answer,
  * a warning every 30 s while it stays down, and a line when it is back. Returns the function that stops it.
  */
-async function watchStore(store: VelocityStore & { health(): { connected: boolean; reason?: string } }, log: Logger): Promise<() => void> {
-  const ready = (store as { ready?: () => Promise<void> }).ready
+async function watchStore(store: VelocityStore, health: () => { connected: boolean; reason?: string }, log: Logger): Promise<() => void> {
   // the client's own connect timeout is 2 s: wait that long at boot, not longer
-  await Promise.race([ready?.call(store).catch(() => undefined), new Promise((r) => setTimeout(r, 2500).unref())])
-  let down = !store.health().connected
+  await Promise.race([store.ready?.().catch(() => undefined), new Promise((r) => setTimeout(r, 2500).unref())])
+  let down = !health().connected
   let since = Date.now()
-  if (down) log.error({ store: store.kind, reason: store.health().reason }, '!!! REDIS UNREACHABLE AT STARTUP: every answer is degraded ["velocity"] (no velocity counters) and event_id retries are not recognised until it answers; see README, "When Redis is down" !!!')
+  if (down) log.error({ store: store.kind, reason: health().reason }, '!!! REDIS UNREACHABLE AT STARTUP: every answer is degraded ["velocity"] (no velocity counters) and event_id retries are not recognised until it answers; see README, "When Redis is down" !!!')
   let lastWarn = Date.now()
   const timer = setInterval(() => {
-    const h = store.health()
+    const h = health()
     if (h.connected && down) {
       log.info({ store: store.kind, down_s: Math.round((Date.now() - since) / 1000) }, 'Redis is back: velocity counters and retry protection restored')
       down = false

@@ -68,3 +68,8 @@ export function sourceDerived(available: ReadonlySet<string>): { sourced: Derive
   }
   return { sourced, unsourced }
 }
+
+/** Why a derived feature cannot be read: what it is computed from, and that no counter provides it. */
+export function unsourcedReason(missing: readonly string[]): string {
+  return `has no source: it is derived from ${missing.map((m) => `\`${m}\``).join(', ')}, which no counter in counters.yaml declares`
+}

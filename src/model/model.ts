@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import type { Catalog } from '../features/catalog.js'
+import { unsourcedReason } from '../features/derived.js'
 import type { Features } from '../features/extract.js'
 import { CardSchema, type Card } from './card.js'
 import { gbtContributions, type GbtModel } from './trees.js'
@@ -38,7 +39,7 @@ export function checkFeatures(card: Pick<Card, 'features' | 'kind' | 'linear'>, 
   for (const f of card.features) {
     const def = catalog.index.get(f)
     const missing = catalog.unsourced.get(f)
-    if (missing) return `the card names feature \`${f}\`, which has no source: it is derived from ${missing.map((m) => `\`${m}\``).join(', ')}, which no counter in counters.yaml declares`
+    if (missing) return `the card names feature \`${f}\`, which ${unsourcedReason(missing)}`
     if (!def || f === 'model.score') return `the card names feature \`${f}\`, which the service does not compute${f.includes('_') ? ' (no counter in counters.yaml declares it)' : ''}`
     if (def.type === 'string') return `the card names feature \`${f}\`, which is a string; models take numbers and booleans`
   }

@@ -1,5 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js'
 import type { Catalog } from '../features/catalog.js'
+import { unsourcedReason } from '../features/derived.js'
 import { absentNumberTrap, compileAst } from './compile.js'
 import { BouncerList } from './lists.js'
 
@@ -103,7 +104,7 @@ export function compileCondition(
   for (const f of referencedFeatures(expr, catalog)) {
     if (!catalog.index.has(f)) {
       const missing = catalog.unsourced.get(f)
-      if (missing) return { error: `feature \`${f}\` has no source: it is derived from ${missing.map((m) => `\`${m}\``).join(', ')}, which no counter in counters.yaml declares` }
+      if (missing) return { error: `feature \`${f}\` ${unsourcedReason(missing)}` }
       const hint = suggestFeature(f, catalog)
       return { error: `unknown feature \`${f}\`${hint ? `, did you mean \`${hint}\`?` : ''}` }
     }

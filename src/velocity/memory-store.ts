@@ -176,10 +176,6 @@ export class MemoryStore implements VelocityStore {
     if (f.account) this.strings.set(f.account.key, { value: f.account.value, expiresAt: now + f.account.ttlMs })
   }
 
-  async release(key: string, nonce: string): Promise<void> {
-    if (this.strings.get(key)?.value === PENDING_PREFIX + nonce) this.strings.delete(key)
-  }
-
   async stored(key: string): Promise<string | null> {
     return this.live(this.strings, key, this.lastNow)?.value ?? null
   }

@@ -256,6 +256,18 @@ export class RedisStore implements VelocityStore {
   async execute(b: Batch): Promise<BatchResult> {
     // Not connected: say so plainly rather than with the client's "Stream isn't writeable" internals.
     if (this.client.status !== 'ready') throw new StoreUnavailable(this.health().reason ?? 'not connected')
+    try {
+      return await this.send(b)
+    } catch (err) {
+      // The event will be answered degraded and its answer never stored, so its claim (which may land late,
+      // from a stalled Redis) is taken back: queued behind the call on the same connection, it runs after the
+      // claim, and a retry is scored afresh instead of waiting into a 409 on a claim nobody completes.
+      this.client.bouncerRelease(b.idempotencyKey, PENDING_PREFIX + b.nonce).catch(() => {})
+      throw err
+    }
+  }
+
+  private async send(b: Batch): Promise<BatchResult> {
     this.batchTick()
     if (this.deferred.length > 0) this.sendDeferred()
     const groups = this.group(b)
@@ -360,12 +372,6 @@ export class RedisStore implements VelocityStore {
       this.deferred.push(() => void send().then(resolve, reject))
       this.deferTimer ??= setTimeout(() => this.sendDeferred(), DEFER_MS)
     })
-  }
-
-  async release(key: string, nonce: string): Promise<void> {
-    // Queued behind the event's own call on the same connection: when a stalled Redis resumes, the claim
-    // lands first and this takes it back.
-    await this.client.bouncerRelease(key, PENDING_PREFIX + nonce)
   }
 
   async stored(key: string): Promise<string | null> {

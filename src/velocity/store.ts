@@ -65,15 +65,13 @@ export interface Finalize {
 
 export interface VelocityStore {
   readonly kind: 'redis' | 'memory'
+  /** on failure, a claim this call may still make is released, so a retry of the event is scored afresh */
   execute(batch: Batch): Promise<BatchResult>
   finalize(f: Finalize): Promise<void>
-  /**
-   * Drop this request's pending claim on an event id (when its answer could not be stored: velocity failed),
-   * so a retry is scored afresh instead of waiting on a claim nobody will complete.
-   */
-  release(key: string, nonce: string): Promise<void>
   /** connected now, and if not, why (stores that cannot disconnect omit it) */
   health?(): { connected: boolean; reason?: string }
+  /** resolves once connected (stores that cannot disconnect omit it) */
+  ready?(): Promise<void>
   /** read a stored decision without claiming (used while another request holds the claim) */
   stored(idempotencyKey: string): Promise<string | null>
   ping(): Promise<boolean>

@@ -35,7 +35,6 @@ const down: VelocityStore = {
   execute: () => Promise.reject(new Error('connection refused')),
   finalize: () => Promise.reject(new Error('connection refused')),
   stored: () => Promise.reject(new Error('connection refused')),
-  release: () => Promise.reject(new Error('connection refused')),
   ping: async () => false,
   close: async () => {},
 }

@@ -55,11 +55,9 @@ export async function velocity(ev: ScoringEvent, store: VelocityStore, o: { idem
     if (result.status === 'in_flight') result = await waitForStored(store, ev.idempotencyKey)
   } catch (err) {
     if (err instanceof ConflictError) throw err
-    // The answer will not be stored, so the claim (if it lands late, from a stalled Redis) is taken back:
-    // a retry of this event is scored afresh, not held at 409 behind a claim nobody completes.
+    // the store has released its claim: a retry of this event is scored afresh
     ev.degraded.push('velocity')
     o.onError?.('velocity', err)
-    store.release(ev.idempotencyKey, o.nonce).catch(() => {})
     return { status: 'unavailable' }
   }
   if (result.status === 'replayed') {
