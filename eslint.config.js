@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 
 /**
  * The serving layers, each with the folders of src/ it may import (besides its own). Arrows only run down:
- * http → scoring → policy → rules/model/velocity → features → signals → events → util. Nothing in serving
+ * http → scoring → policy → rules/model/velocity/learning → features → signals → events → util. Nothing in serving
  * imports src/offline (training, simulation, replay, reports, CLIs), which may import anything.
  */
 const LAYERS = {
@@ -13,10 +13,11 @@ const LAYERS = {
   features: ['events', 'signals', 'util'],
   velocity: ['events', 'features', 'util'],
   model: ['events', 'features', 'util'],
+  learning: ['events', 'features', 'util'],
   rules: ['events', 'features', 'velocity', 'util'],
-  policy: ['events', 'features', 'model', 'rules', 'signals', 'velocity', 'util'],
-  scoring: ['events', 'features', 'model', 'policy', 'rules', 'signals', 'velocity', 'util'],
-  http: ['events', 'features', 'model', 'policy', 'rules', 'scoring', 'signals', 'velocity', 'util'],
+  policy: ['events', 'features', 'learning', 'model', 'rules', 'signals', 'velocity', 'util'],
+  scoring: ['events', 'features', 'learning', 'model', 'policy', 'rules', 'signals', 'velocity', 'util'],
+  http: ['events', 'features', 'learning', 'model', 'policy', 'rules', 'scoring', 'signals', 'velocity', 'util'],
 }
 const FOLDERS = [...Object.keys(LAYERS), 'offline']
 // an import path that enters another folder of src/ names it as a path segment

@@ -114,7 +114,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   await app.register(opsRoutes, { runtime, metrics, doc })
   await app.register(scoreRoutes, { runtime, metrics })
-  await app.register(feedbackRoutes, { file: config.feedbackFile })
+  await app.register(feedbackRoutes, { runtime })
   await app.register(adminRoutes, { runtime, admins, hasAdmins: deps.adminKeys.length > 0 })
 
   return app

@@ -30,7 +30,10 @@ export const EnvSchema = z.object({
   PII_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: LogLevel.default('info'),
   IDEMPOTENCY_TTL_S: z.coerce.number().int().positive().default(86_400),
-  FEEDBACK_FILE: z.string().min(1).default('data/feedback.ndjson'),
+  FEEDBACK_FILE: z.string().min(1).default('data/feedback.ndjson').describe('labels from /v1/feedback, with the file store (DECISIONS_STORE=file or off)'),
+  DECISIONS_STORE: z.enum(['auto', 'file', 'redis', 'off']).default('auto').describe('where decision records and labels go for training: auto is redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else file; off keeps no decision records (labels still go to FEEDBACK_FILE)'),
+  DECISIONS_FILE: z.string().min(1).default('data/decisions.ndjson').describe('decision records, with the file store'),
+  DECISIONS_MAX_LEN: z.coerce.number().int().min(1000).default(2_000_000).describe('decision records a Redis stream keeps (approximate trim); about 0.8 KB each'),
   BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
   MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(256),
@@ -47,6 +50,7 @@ export type Env = z.infer<typeof EnvSchema>
 const ConfigSchema = EnvSchema.superRefine((e, ctx) => {
   // In-memory counters live in one process: several workers would each count a share of the traffic.
   if (e.WORKERS > 1 && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES) ctx.addIssue({ code: 'custom', path: ['WORKERS'], message: 'more than one worker needs shared counters: set REDIS_URL or REDIS_CLUSTER_NODES' })
+  if (e.DECISIONS_STORE === 'redis' && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES) ctx.addIssue({ code: 'custom', path: ['DECISIONS_STORE'], message: 'redis needs REDIS_URL or REDIS_CLUSTER_NODES' })
 }).transform((e) => ({
   port: e.PORT,
   host: e.HOST,
@@ -65,6 +69,10 @@ const ConfigSchema = EnvSchema.superRefine((e, ctx) => {
   logLevel: e.LOG_LEVEL,
   idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
   feedbackFile: e.FEEDBACK_FILE,
+  /** where decision records and labels go (auto resolved) */
+  decisionsStore: e.DECISIONS_STORE === 'auto' ? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : 'file') : e.DECISIONS_STORE,
+  decisionsFile: e.DECISIONS_FILE,
+  decisionsMaxLen: e.DECISIONS_MAX_LEN,
   bodyLimit: e.BODY_LIMIT,
   /** shed load (503 + Retry-After) while the event loop lags more than this; 0 disables */
   maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,

@@ -3,6 +3,8 @@ import { PolicyHolder, type Logger } from './policy/holder.js'
 import { Scorer } from './scoring/scorer.js'
 import type { DecisionLog } from './scoring/decision-log.js'
 import { sharedSignalData } from './signals/shared-data.js'
+import { openLearningStore } from './learning/open.js'
+import type { LearningStore } from './learning/store.js'
 import { UaAnalyzer } from './signals/useragent.js'
 import { makeHasher, type Hasher } from './util/hash.js'
 import { MemoryStore } from './velocity/memory-store.js'
@@ -17,11 +19,14 @@ export interface Runtime {
   store: VelocityStore
   policy: PolicyHolder
   hash: Hasher
+  /** decision records and labels for training */
+  learning: LearningStore
   close(): Promise<void>
 }
 
 export interface RuntimeOptions {
   store?: VelocityStore
+  learning?: LearningStore
   clock?: () => number
   decisionLog?: (line: DecisionLog) => void
   /** quiet time before a changed rules or model directory is reloaded (default 150 ms and 300 ms) */
@@ -41,6 +46,26 @@ function openStore(config: Config, log: Logger): VelocityStore {
   return new MemoryStore()
 }
 
+/** The learning store's settings from the config: the training CLI opens the same store from the same environment. */
+export function learningTarget(config: Config): Parameters<typeof openLearningStore>[0] {
+  return {
+    kind: config.decisionsStore,
+    decisionsFile: config.decisionsFile,
+    labelsFile: config.feedbackFile,
+    redis: config.redisClusterNodes ? { cluster: parseClusterNodes(config.redisClusterNodes) } : config.redisUrl,
+    prefix: config.redisPrefix,
+    maxLen: config.decisionsMaxLen,
+  }
+}
+
+function openLearning(config: Config, log: Logger): LearningStore {
+  const s = openLearningStore(learningTarget(config))
+  if (s.kind === 'redis') log.info({ learning: s.where, max_len: config.decisionsMaxLen }, 'decision records and labels in Redis Streams')
+  else if (config.decisionsStore === 'off') log.info({ labels: config.feedbackFile }, 'DECISIONS_STORE=off: no decision records are kept; labels still go to FEEDBACK_FILE')
+  else log.info({ learning: s.where }, 'decision records and labels in local files (one instance only; set REDIS_URL to share them)')
+  return s
+}
+
 /** Everything the scoring path needs, loaded and checked once. Throws on a bad rule set or model. */
 export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
   if (config.piiSecretIsDefault) log.warn({}, 'PII_SECRET is not set: identifiers are hashed with a public development secret. Set PII_SECRET in production.')
@@ -54,6 +79,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   if (config.rulesWatch) policy.watch(log, { rules: opts.rulesDebounceMs ?? 150, model: opts.rulesDebounceMs ?? 300 })
   const store = opts.store ?? openStore(config, log)
   const stopWatch = store.health ? await watchStore(store, store.health.bind(store), log) : () => {}
+  const learning = opts.learning ?? openLearning(config, log)
+  const stopLearningWatch = watchLearning(learning, log)
   const scorer = new Scorer({
     store,
     policy: () => policy.current,
@@ -63,6 +90,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     degradedFloor: config.degradedFloor,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.decisionLog ? { log: opts.decisionLog } : {}),
+    ...(config.decisionsStore !== 'off' ? { learn: learning } : {}),
     onError: throttled((where, err, suppressed) => log.warn({ where, err: err instanceof Error ? err.message : String(err), ...(suppressed ? { suppressed } : {}) }, 'scoring stage failed; decision degraded')),
   })
   return {
@@ -70,8 +98,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     store,
     policy,
     hash,
+    learning,
     async close() {
       stopWatch()
+      stopLearningWatch()
+      await learning.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'decision records not flushed at shutdown'))
       await store.close()
       await policy.close()
     },
@@ -105,6 +136,18 @@ async function watchStore(store: VelocityStore, health: () => { connected: boole
       lastWarn = Date.now()
     }
   }, 1000)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+/** Decision records dropped (the store slow or down) are said every 30 s while it lasts, with the count. */
+function watchLearning(learning: LearningStore, log: Logger): () => void {
+  let dropped = 0
+  const timer = setInterval(() => {
+    const s = learning.stats()
+    if (s.dropped > dropped) log.warn({ learning: learning.where, dropped: s.dropped - dropped, queued: s.queued, reason: s.lastError }, 'decision records dropped: the learning store is not keeping up')
+    dropped = s.dropped
+  }, WARN_EVERY_MS)
   timer.unref()
   return () => clearInterval(timer)
 }

@@ -9,7 +9,7 @@ export const SHIPPED_CATALOG = loadRuleSet('rules').catalog
 export const uniq = (p = 'e') => `${p}-${process.pid}-${Date.now().toString(36)}-${(seq++).toString(36)}`
 
 export function testConfig(over: Record<string, string> = {}): Config {
-  return loadConfig({ RULES_WATCH: 'false', API_KEYS: 'test-key-0123456789abcdef', ADMIN_KEYS: 'admin-key-0123456789abcdef', FEEDBACK_FILE: `.tmp/test-feedback-${process.pid}.ndjson`, ...over })
+  return loadConfig({ RULES_WATCH: 'false', API_KEYS: 'test-key-0123456789abcdef', ADMIN_KEYS: 'admin-key-0123456789abcdef', FEEDBACK_FILE: `.tmp/test-feedback-${process.pid}.ndjson`, DECISIONS_FILE: `.tmp/test-decisions-${process.pid}.ndjson`, ...over })
 }
 
 export const AUTH = { authorization: 'Bearer test-key-0123456789abcdef' }

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { SignalDeps } from '../features/extract.js'
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../model/card.js'
 import { checkFeatures, type Model } from '../model/model.js'
+import { VectorSchema } from '../learning/record.js'
 import { RuleLoadError, type RuleSet } from '../rules/ruleset.js'
 import { CounterPlan, COUNTERS_FILE } from '../velocity/counters.js'
 
@@ -18,6 +19,8 @@ export interface Policy {
   readonly model: Model | null
   readonly challenger: Model | null
   readonly thresholds: Thresholds
+  /** the numbers a decision record keeps, in this revision's catalog order */
+  readonly vector: VectorSchema
 }
 
 export interface PolicyParts {
@@ -52,5 +55,6 @@ export function compilePolicy(parts: PolicyParts, env: PolicyEnv): Policy {
     model: parts.model,
     challenger,
     thresholds: parts.model?.card.thresholds ?? DEFAULT_THRESHOLDS,
+    vector: VectorSchema.forCatalog(parts.rules.catalog),
   }
 }

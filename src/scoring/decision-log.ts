@@ -1,4 +1,4 @@
-import type { ScoreRequest } from '../events/schemas.js'
+import type { Decision, ScoreRequest } from '../events/schemas.js'
 import type { Features } from '../features/extract.js'
 
 export interface DecisionLog {
@@ -17,7 +17,7 @@ export interface DecisionLog {
   replayed: boolean
   latency_ms: number
   ids: Record<string, string | undefined>
-  challenger?: { model: string; score: number; decision: string } | undefined
+  challenger?: { model: string; score: number; decision: Decision } | undefined
   /** the request with every identifier and free-text field removed (those are in `ids`, hashed) */
   input: Record<string, unknown>
 }

@@ -4,6 +4,7 @@ import type { ScoreRequest, ScoreResponse } from '../events/schemas.js'
 import type { Features } from '../features/extract.js'
 import type { Policy } from '../policy/policy.js'
 import type { Hasher } from '../util/hash.js'
+import type { LearningStore } from '../learning/store.js'
 import type { VelocityStore } from '../velocity/store.js'
 import type { DecisionLog } from './decision-log.js'
 import { decide } from './stages/decide.js'
@@ -11,7 +12,7 @@ import { derive } from './stages/derive.js'
 import { extract } from './stages/extract.js'
 import { model } from './stages/model.js'
 import { persist } from './stages/persist.js'
-import { record } from './stages/record.js'
+import { learn, record } from './stages/record.js'
 import { rules } from './stages/rules.js'
 import { velocity } from './stages/velocity.js'
 
@@ -29,6 +30,8 @@ export interface ScorerDeps {
   degradedFloor?: 'allow' | 'challenge' | 'review'
   clock?: () => number
   log?: (line: DecisionLog) => void
+  /** where decision records go for training and backtests (live mode) */
+  learn?: LearningStore | undefined
   onError?: (where: string, err: unknown) => void
 }
 
@@ -65,7 +68,7 @@ export class Scorer {
     const { response, challenger } = await decide(ev, m, o, {
       decisionId: live ? `dec_${randomUUID()}` : `dec_${d.hash('decision', req.event_id)}`,
       degradedFloor: d.degradedFloor ?? 'allow',
-      challenger: d.log !== undefined,
+      challenger: d.log !== undefined || d.learn !== undefined,
       onError: d.onError,
     })
     const written = persist(ev, response, memo, d.store, { idempotencyTtlMs: d.idempotencyTtlMs, urgent: !live })
@@ -74,6 +77,7 @@ export class Scorer {
     if (opts.explain) response.features = sortedFeatures(ev.features)
     response.latency_ms = this.latency(t0)
     record(ev, response, d.log, challenger)
+    learn(ev, response, o, d.learn, challenger)
     return response
   }
 

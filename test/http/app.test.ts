@@ -169,7 +169,8 @@ describe.each([
     const client = (runtime.store as unknown as { client?: Node & { nodes?: (role: string) => Node[] } }).client
     if (client) {
       for (const n of client.nodes ? client.nodes('master') : [client]) {
-        const keys = await n.keys('*')
+        // the learning streams are bounded by length (DECISIONS_MAX_LEN), not by time: a label may come 120 days later
+        const keys = (await n.keys('*')).filter((k) => !k.includes('{learn}'))
         const ttls = await Promise.all(keys.map((k) => n.pttl(k)))
         expect(keys.filter((_, i) => ttls[i]! < 0)).toEqual([])
       }
@@ -183,9 +184,10 @@ describe.each([
     expect(reg.rules.matched).toContain('shared.blocked-ip')
     await score(app, claim({ account_id: raw.account_id, ip: raw.ip, device: raw.device, shipping_address: 'Raw Street 1', payment_fingerprint: 'raw-pf-123' }))
     await score(app, login({ account_id: raw.account_id, ip: raw.ip, device: raw.device, outcome: 'failure' }))
-    // the decisions are stored behind the replies
+    // the decisions are stored behind the replies; the decision records are queued
     await new Promise((r) => setTimeout(r, 50))
-    type Node = { keys(p: string): Promise<string[]>; type(k: string): Promise<string>; get(k: string): Promise<string | null>; hgetall(k: string): Promise<Record<string, string>>; zrange(k: string, a: number, b: number): Promise<string[]>; smembers(k: string): Promise<string[]> }
+    await runtime.learning.flush()
+    type Node = { xrange(k: string, a: string, b: string): Promise<[string, string[]][]>; keys(p: string): Promise<string[]>; type(k: string): Promise<string>; get(k: string): Promise<string | null>; hgetall(k: string): Promise<Record<string, string>>; zrange(k: string, a: number, b: number): Promise<string[]>; smembers(k: string): Promise<string[]> }
     const store = runtime.store as unknown as { client?: Node & { nodes?: (role: string) => Node[] }; dump?: () => string[] }
     let everything: string
     if (store.client) {
@@ -195,13 +197,15 @@ describe.each([
       for (const n of nodes) {
         for (const k of await n.keys('*')) {
           const t = await n.type(k)
-          const v = t === 'string' ? await n.get(k) : t === 'hash' ? JSON.stringify(await n.hgetall(k)) : t === 'zset' ? (await n.zrange(k, 0, -1)).join(' ') : t === 'set' ? (await n.smembers(k)).join(' ') : ''
+          const v = t === 'string' ? await n.get(k) : t === 'hash' ? JSON.stringify(await n.hgetall(k)) : t === 'zset' ? (await n.zrange(k, 0, -1)).join(' ') : t === 'set' ? (await n.smembers(k)).join(' ') : t === 'stream' ? JSON.stringify(await n.xrange(k, '-', '+')) : `(unread type ${t})`
           parts.push(k, v ?? '')
         }
       }
       everything = parts.join('\n')
-    } else everything = store.dump!().join('\n')
+    } else everything = [...store.dump!(), readFileSync(`.tmp/test-decisions-${process.pid}.ndjson`, 'utf8')].join('\n')
     expect(everything.length).toBeGreaterThan(0)
+    // the decision records are in there too
+    expect(everything).toContain(runtime.hash('event', reg.event_id))
     expect(everything).toContain('BLOCKED')
     for (const v of [raw.account_id, raw.referrer_account_id, 'rawcode77', 'raw.person', 'rawperson', '13712345678', '192.0.2.123', raw.device.id, 'Raw Street', 'raw-pf-123']) expect(everything.toLowerCase()).not.toContain(v.toLowerCase())
   })
@@ -287,7 +291,9 @@ describe('HTTP errors and operations', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/feedback', headers: AUTH, payload: { event_id, label: 'fraud', source: 'chargeback' } })
     expect(res.statusCode).toBe(202)
     const lines = readFileSync(`.tmp/test-feedback-${process.pid}.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(lines.find((l) => l.event_id === event_id)).toMatchObject({ label: 'fraud', source: 'chargeback' })
+    // keyed like the decision records: the hashed event id, never the raw one
+    expect(lines.find((l) => l.event_id_hash === runtime.hash('event', event_id))).toMatchObject({ label: 'fraud', source: 'chargeback' })
+    expect(readFileSync(`.tmp/test-feedback-${process.pid}.ndjson`, 'utf8')).not.toContain(event_id)
     const bad = await app.inject({ method: 'POST', url: '/v1/feedback', headers: AUTH, payload: { event_id, label: 'maybe', source: 'x' } })
     expect(bad.statusCode).toBe(400)
     expect(bad.json().issues[0].path).toBe('label')

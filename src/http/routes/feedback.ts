@@ -1,20 +1,22 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { FeedbackRequest } from '../../events/schemas.js'
+import type { Runtime } from '../../runtime.js'
 import { sendError } from '../errors.js'
-import { FeedbackLog, FeedbackUnavailable } from '../feedback-log.js'
 import { parseBody } from '../validate.js'
 
-/** POST /v1/feedback: a label for a scored event, appended for training and backtests. */
-export const feedbackRoutes: FastifyPluginAsync<{ file: string }> = async (app, { file }) => {
-  const feedback = new FeedbackLog(file)
+/**
+ * POST /v1/feedback: a label for a scored event, stored beside the decision records (keyed by the hashed
+ * event id, as they are) for `npm run train -- --from-feedback` and backtests. The free-text `note` is not
+ * stored: it is where a reviewer would paste an email or a phone number.
+ */
+export const feedbackRoutes: FastifyPluginAsync<{ runtime: Runtime }> = async (app, { runtime }) => {
   app.post('/v1/feedback', async (req, reply) => {
     const label = parseBody(FeedbackRequest, req.body, reply)
     if (label === undefined) return reply
     try {
-      await feedback.append(label, new Date())
+      await runtime.learning.label({ event_id_hash: runtime.hash('event', label.event_id), label: label.label, source: label.source, received_at: new Date().toISOString() })
     } catch (err) {
-      if (!(err instanceof FeedbackUnavailable)) throw err
-      req.log.error({ err }, 'feedback not stored')
+      req.log.error({ err, store: runtime.learning.where }, 'feedback not stored')
       reply.header('Retry-After', '5')
       return sendError(reply, 503, 'service_unavailable', 'the label could not be stored; retry later')
     }

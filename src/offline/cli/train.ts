@@ -11,12 +11,17 @@ import { sharedSignalData } from '../../signals/shared-data.js'
 import { DEFAULT_PARAMS, simulate, type SimParams } from '../sim/simulate.js'
 import { loadRuleSet } from '../../rules/ruleset.js'
 import { parseArgs } from './args.js'
+import { trainFromFeedback } from './train-feedback.js'
 
 /**
  * `npm run train`: simulate training traffic, fit on the exact feature vectors the service computes
  * (src/offline/train/fit.ts), export ONNX, pick thresholds on training traffic, then evaluate on a different seed
  * and a later time span. Same seed, same model bytes.
  */
+if (process.argv.includes('--from-feedback')) {
+  await trainFromFeedback(process.argv.slice(2))
+  process.exit(0)
+}
 const a = parseArgs(process.argv.slice(2), { seed: 'number', 'eval-seed': 'number', scale: 'number', out: 'string', rules: 'string', kind: 'string' })
 const KIND = ((a.kind as string | undefined) ?? 'gbt') as 'gbt' | 'lr'
 if (KIND !== 'gbt' && KIND !== 'lr') throw new Error('--kind is gbt or lr')

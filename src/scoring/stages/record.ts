@@ -1,4 +1,6 @@
-import type { ScoreResponse } from '../../events/schemas.js'
+import { SEVERITY, DECISION_ORDER, type ScoreResponse } from '../../events/schemas.js'
+import type { LearningStore } from '../../learning/store.js'
+import type { RuleOutcome } from '../../rules/evaluate.js'
 import { redactInput, type DecisionLog } from '../decision-log.js'
 import type { ScoringEvent } from '../event.js'
 
@@ -27,4 +29,44 @@ export function record(ev: ScoringEvent, response: ScoreResponse, log: ((line: D
     input: redactInput(ev.req, ev.features),
     challenger,
   })
+}
+
+/**
+ * The decision record for training and backtests (issue 16): fresh decisions only (a retry adds no new
+ * evidence), queued, never awaited. The rules' part is kept apart from the model's so a candidate model can be
+ * replayed on the record: score = its probability × 100 + rules_score, decision = the more severe of rules_action
+ * and its threshold (an allow-list rule still allows).
+ */
+export function learn(ev: ScoringEvent, response: ScoreResponse, o: RuleOutcome, store: LearningStore | undefined, challenger?: DecisionLog['challenger']): void {
+  if (!store) return
+  let severity = 0
+  let points = 0
+  let allowListed = false
+  for (const r of o.matched) {
+    severity = Math.max(severity, SEVERITY[r.action])
+    points += r.score ?? 0
+    if (r.action === 'allow') allowListed = true
+  }
+  const schema = ev.policy.vector
+  store.record(
+    {
+      decision_id: response.decision_id,
+      event_id_hash: ev.eventHash,
+      at: new Date(ev.now).toISOString(),
+      event: ev.req.event,
+      decision: response.decision,
+      score: response.score,
+      rules_version: response.rules.version,
+      rules_action: DECISION_ORDER[severity]!,
+      allow_listed: allowListed,
+      rules_score: points,
+      model: response.model ? `${response.model.id}@${response.model.version}` : null,
+      model_score: response.model?.score ?? null,
+      ...(challenger ? { challenger } : {}),
+      degraded: response.degraded,
+      schema: schema.fingerprint,
+      vector: schema.encode(ev.features),
+    },
+    schema,
+  )
 }

@@ -1,0 +1,110 @@
+import { Cluster, Redis, type ClusterNode } from 'ioredis'
+import { DecisionRecord, LabelRecord } from './record.js'
+import { DEFAULT_QUEUE, WriteQueue, type LearningStats, type LearningStore, type Period, type QueueOptions } from './store.js'
+
+export interface RedisLearningOptions {
+  /** key prefix (REDIS_PREFIX) */
+  prefix: string
+  /** decision records kept (approximate trimming, MAXLEN ~): the stream's memory bound */
+  maxLen: number
+  queue?: QueueOptions
+}
+
+type Client = Redis | Cluster
+
+const MARGIN_MS = 3_600_000
+
+/**
+ * Decision records and labels in Redis Streams, on the Redis the counters already use, so every instance
+ * writes to one place and a training run reads one place. A stream's ids are its entries' times, so a period
+ * is an XRANGE. The three keys share one hash tag: on a Cluster they live on one node.
+ *
+ * Its own connection, with an offline queue: a write may wait for a reconnect, which the counters' client
+ * (fail fast, 25 ms) must never do.
+ */
+export class RedisLearningStore implements LearningStore {
+  readonly kind = 'redis'
+  readonly where: string
+  private readonly client: Client
+  private readonly queue: WriteQueue<{ rec: DecisionRecord; schema: { fingerprint: string; names: readonly string[] } }>
+  private readonly keys: { decisions: string; labels: string; schemas: string }
+  private readonly known = new Set<string>()
+
+  constructor(target: string | { cluster: ClusterNode[] }, private readonly o: RedisLearningOptions) {
+    const tag = `${o.prefix}{learn}`
+    this.keys = { decisions: `${tag}:decisions`, labels: `${tag}:labels`, schemas: `${tag}:schemas` }
+    this.where = `Redis stream ${this.keys.decisions}`
+    const base = { maxRetriesPerRequest: 2, connectTimeout: 2000, retryStrategy: (times: number) => Math.min(times * 200, 5000) }
+    this.client = typeof target === 'string' ? new Redis(target, base) : new Cluster(target.cluster, { redisOptions: base })
+    // failures surface per write (the queue keeps the last one for stats); this only keeps ioredis quiet
+    this.client.on('error', () => {})
+    this.queue = new WriteQueue((batch) => this.write(batch), o.queue ?? DEFAULT_QUEUE)
+  }
+
+  private async write(batch: { rec: DecisionRecord; schema: { fingerprint: string; names: readonly string[] } }[]): Promise<void> {
+    const p = this.client.pipeline()
+    const fresh: string[] = []
+    for (const { schema } of batch) {
+      if (this.known.has(schema.fingerprint) || fresh.includes(schema.fingerprint)) continue
+      fresh.push(schema.fingerprint)
+      p.hset(this.keys.schemas, schema.fingerprint, JSON.stringify(schema.names))
+    }
+    for (const { rec } of batch) p.xadd(this.keys.decisions, 'MAXLEN', '~', String(this.o.maxLen), '*', 'r', JSON.stringify(rec))
+    const res = await p.exec()
+    const failed = res?.find(([err]) => err)
+    if (!res || failed) throw failed?.[0] ?? new Error('pipeline returned nothing')
+    for (const f of fresh) this.known.add(f)
+  }
+
+  record(rec: DecisionRecord, schema: { fingerprint: string; names: readonly string[] }): void {
+    this.queue.push({ rec, schema })
+  }
+
+  async label(l: LabelRecord): Promise<void> {
+    await this.client.xadd(this.keys.labels, '*', 'r', JSON.stringify(l))
+  }
+
+  async *decisions(period: Period = {}): AsyncIterable<DecisionRecord> {
+    // Stream ids are the Redis server's clock at the write, seconds after `at`: the range is read with an
+    // hour's margin and filtered on the record's own time.
+    const wide = { from: period.from !== undefined ? Math.max(0, period.from - MARGIN_MS) : undefined, to: period.to !== undefined ? period.to + MARGIN_MS : undefined }
+    for await (const rec of this.range(this.keys.decisions, wide, (j) => DecisionRecord.parse(j))) {
+      const t = Date.parse(rec.at)
+      if ((period.from === undefined || t >= period.from) && (period.to === undefined || t < period.to)) yield rec
+    }
+  }
+
+  async *labels(): AsyncIterable<LabelRecord> {
+    yield* this.range(this.keys.labels, {}, (j) => LabelRecord.parse(j))
+  }
+
+  private async *range<T>(key: string, period: Period, parse: (j: unknown) => T): AsyncIterable<T> {
+    let start = period.from !== undefined ? String(period.from) : '-'
+    const end = period.to !== undefined ? `(${period.to}` : '+'
+    for (;;) {
+      const page = await this.client.xrange(key, start, end, 'COUNT', 1000)
+      for (const [, fields] of page) yield parse(JSON.parse(fields[1]!))
+      if (page.length < 1000) return
+      start = `(${page[page.length - 1]![0]}`
+    }
+  }
+
+  async schemas(): Promise<Map<string, string[]>> {
+    const h = await this.client.hgetall(this.keys.schemas)
+    return new Map(Object.entries(h).map(([k, v]) => [k, JSON.parse(v) as string[]]))
+  }
+
+  stats(): LearningStats {
+    return { ...this.queue.stats }
+  }
+
+  flush(): Promise<void> {
+    return this.queue.flush()
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    this.queue.stop()
+    this.client.disconnect()
+  }
+}
