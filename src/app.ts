@@ -44,6 +44,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const keys = new KeyRing(deps.apiKeys)
   const admins = new KeyRing(deps.adminKeys)
   const metrics = new Metrics()
+  metrics.watchLearning(() => runtime.learning.stats())
 
   // JSON only: any other media type is a 415, not a silently-empty body.
   app.removeContentTypeParser('text/plain')

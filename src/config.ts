@@ -33,7 +33,7 @@ export const EnvSchema = z.object({
   FEEDBACK_FILE: z.string().min(1).default('data/feedback.ndjson').describe('labels from /v1/feedback, with the file store (DECISIONS_STORE=file or off)'),
   DECISIONS_STORE: z.enum(['auto', 'file', 'redis', 'off']).default('auto').describe('where decision records and labels go for training: auto is redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else file; off keeps no decision records (labels still go to FEEDBACK_FILE)'),
   DECISIONS_FILE: z.string().min(1).default('data/decisions.ndjson').describe('decision records, with the file store'),
-  DECISIONS_MAX_LEN: z.coerce.number().int().min(1000).default(2_000_000).describe('decision records a Redis stream keeps (approximate trim); about 0.8 KB each'),
+  DECISIONS_MAX_LEN: z.coerce.number().int().min(1000).default(1_000_000).describe('decision records a Redis stream keeps (approximate trim); about 1.1 KB each'),
   BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
   MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(256),

@@ -1,5 +1,6 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { ScoreResponse } from '../events/schemas.js'
+import type { LearningStats } from '../learning/store.js'
 
 /**
  * Prometheus metrics. Shadow rules are counted beside enforced ones, so a team can watch a new rule's
@@ -23,6 +24,14 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** The learning store's queue, read at scrape time: records written, dropped (queue full) and waiting. */
+  watchLearning(stats: () => LearningStats): void {
+    const registers = [this.registry]
+    new Counter({ name: 'bouncer_decision_records_written_total', help: 'Decision records written to the learning store', registers, collect() { this.reset(); this.inc(stats().written) } })
+    new Counter({ name: 'bouncer_decision_records_dropped_total', help: 'Decision records dropped because the learning store was slow or down (queue full)', registers, collect() { this.reset(); this.inc(stats().dropped) } })
+    new Gauge({ name: 'bouncer_decision_records_queued', help: 'Decision records waiting to be written', registers, collect() { this.set(stats().queued) } })
   }
 
   observe(r: ScoreResponse): void {

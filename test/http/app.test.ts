@@ -378,6 +378,12 @@ describe('HTTP errors and operations', () => {
     expect(text).toMatch(/bouncer_rule_hits_total\{rule="shared.internal-ip",mode="shadow"\} [1-9]/)
     expect(text).toMatch(/bouncer_rule_hits_total\{rule="shared.automation-client",mode="enforce"\} [1-9]/)
     expect(text).toContain('bouncer_score_seconds_bucket')
+    // the decision records' queue, read at scrape time
+    await runtime.learning.flush()
+    const after = (await app.inject({ url: '/metrics' })).body
+    expect(Number(/^bouncer_decision_records_written_total (\d+)$/m.exec(after)?.[1])).toBeGreaterThan(0)
+    expect(after).toMatch(/^bouncer_decision_records_dropped_total 0$/m)
+    expect(after).toMatch(/^bouncer_decision_records_queued 0$/m)
   })
 
   it('reloads rules only with an admin key', async () => {
