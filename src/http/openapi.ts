@@ -39,15 +39,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/v1/feedback': {
         post: {
           summary: 'Label a scored event',
+          description: 'Stored beside the decision records, keyed by the hashed event_id, for `npm run train -- --from-feedback` and `npm run backtest -- --from-store`. The latest label of an event wins. `note` is accepted and not stored.',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedbackRequest' } } } },
-          responses: { '202': { description: 'accepted' }, '400': err('invalid_request'), '401': err('unauthorized') },
+          responses: { '202': { description: 'accepted' }, '400': err('invalid_request'), '401': err('unauthorized'), '503': err('service_unavailable') },
         },
       },
       '/v1/rules': { get: { summary: 'The rule set in force', responses: { '200': { description: 'rules' } } } },
       '/v1/rules/reload': { post: { summary: 'Reload rules from disk (admin key)', responses: { '200': { description: 'reloaded' }, '422': err('rules_invalid'), '403': err('forbidden') } } },
       '/v1/model': { get: { summary: 'The model in force: id, version, kind, sha256, feature count, thresholds, challenger, last reload error', responses: { '200': { description: 'model' } } } },
       '/v1/model/reload': { post: { summary: 'Reload the model from disk (admin key); the last good model keeps serving if the candidate is invalid', responses: { '200': { description: 'reloaded or unchanged' }, '422': err('model_invalid'), '403': err('forbidden') } } },
-      '/metrics': { get: { security: [], summary: 'Prometheus metrics: decisions, rule hits (shadow apart), latency, shed requests', responses: { '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/metrics': { get: { security: [], summary: 'Prometheus metrics: decisions, rule hits (shadow apart), latency, shed requests, decision records written/dropped/queued', responses: { '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0 document' } } } },
       '/healthz': { get: { security: [], summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Rules and model loaded; Redis answers when configured', responses: { '200': { description: 'ready' }, '503': err('not ready') } } },
