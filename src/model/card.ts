@@ -6,7 +6,15 @@ export const CardSchema = z.object({
   kind: z.enum(['logistic_regression', 'gbt']),
   created_by: z.string(),
   features: z.array(z.string()).min(1),
-  onnx: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), input: z.string(), output: z.string() }),
+  onnx: z.object({
+    file: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    input: z.string(),
+    /** a float tensor [N] or [N, 1] of fraud probabilities, or a converter's [N, 2] class probabilities */
+    output: z.string(),
+    /** with [N, 2] probabilities: the fraud class's column (default 1, the converters' order for labels [0, 1]) */
+    output_column: z.number().int().min(0).optional(),
+  }),
   thresholds: z
     .object({ challenge: z.number().min(0).max(100), review: z.number().min(0).max(100), deny: z.number().min(0).max(100) })
     .refine((t) => t.challenge <= t.review && t.review <= t.deny, 'thresholds must be challenge <= review <= deny'),

@@ -6,8 +6,8 @@ import type { Catalog } from '../features/catalog.js'
 import { unsourcedReason } from '../features/derived.js'
 import type { Features } from '../features/extract.js'
 import { CardSchema, type Card } from './card.js'
-import { gbtContributions, type GbtModel } from './trees.js'
-import { readGbtFromOnnx } from './onnx-read.js'
+import { gbtContributions, predictGbt, type GbtModel } from './trees.js'
+import { outputKind, readTreeEnsemble } from './onnx-read.js'
 
 /** Rows per onnxruntime run when many requests are in flight. */
 const MAX_BATCH = 64
@@ -53,6 +53,18 @@ export function checkFeatures(card: Pick<Card, 'features' | 'kind' | 'linear'>, 
   return undefined
 }
 
+/**
+ * Rows that exercise a model at load: zeros, ones, and a spread of small and large values, the same every time
+ * (no randomness at load).
+ */
+function probeRows(f: number): { rows: Float32Array; n: number } {
+  const levels = [0, 1, 0.5, 2, 3, 5, 10, 30, 100, 1000, 1e5, 0.1]
+  const n = 48
+  const rows = new Float32Array(n * f)
+  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) rows[i * f + j] = i === 0 ? 0 : levels[(i * 7 + j * 13 + ((i * j) % 5)) % levels.length]!
+  return { rows, n }
+}
+
 /** Feature vector in card order: booleans as 0/1, a missing feature as 0. */
 export function vectorize(features: readonly string[], flat: Features, out = new Float32Array(features.length)): Float32Array {
   for (let i = 0; i < features.length; i++) {
@@ -62,11 +74,22 @@ export function vectorize(features: readonly string[], flat: Features, out = new
   return out
 }
 
+/** How a model's reasons name its signals: path attributions weighted by the file's covers, by leaf counts, or none. */
+export interface Explanations {
+  kind: 'path' | 'path-uniform' | 'linear' | 'none'
+  /** why they are approximate or absent */
+  note?: string
+}
+
 export class Model {
   private constructor(
     readonly card: Card,
     readonly dir: string,
     private readonly session: ort.InferenceSession,
+    /** the output's width: 1 for a probability per row, 2 for a converter's class probabilities */
+    private readonly width: number,
+    private readonly column: number,
+    readonly explanations: Explanations,
     /** for tree models: the trees, read back from the ONNX file, for path attributions */
     private readonly gbt?: GbtModel,
   ) {}
@@ -117,6 +140,14 @@ export class Model {
     if (sha !== card.onnx.sha256) {
       throw new ModelLoadError(cardFile, lineOf(text, '"sha256"'), `onnx.sha256 does not match ${card.onnx.file} (file is ${sha})`)
     }
+    const kind = outputKind(bytes, card.onnx.output)
+    if (kind === 'sequence' || kind === 'map') {
+      throw new ModelLoadError(
+        cardFile,
+        lineOf(text, '"output"'),
+        `onnx.output \`${card.onnx.output}\` is a ${kind} (a ZipMap of class probabilities), which onnxruntime-node cannot return: convert with zipmap=False (onnxmltools: convert_lightgbm(model, ..., zipmap=False); skl2onnx: options={id(model): {"zipmap": False}}) and name the probabilities tensor`,
+      )
+    }
     let session: ort.InferenceSession
     try {
       session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
@@ -124,24 +155,57 @@ export class Model {
       throw new ModelLoadError(onnxFile, 1, `onnxruntime rejected the model: ${(err as Error).message}`)
     }
     if (!session.inputNames.includes(card.onnx.input) || !session.outputNames.includes(card.onnx.output)) {
+      await session.release()
       throw new ModelLoadError(cardFile, lineOf(text, '"input"'), `the model's inputs/outputs (${session.inputNames}/${session.outputNames}) do not match the card`)
     }
+    // A probe batch says what the output looks like and that the model runs on the card's feature count.
+    const f = card.features.length
+    const probe = probeRows(f)
+    let probeOut: ort.Tensor
+    try {
+      probeOut = (await session.run({ [card.onnx.input]: new ort.Tensor('float32', probe.rows, [probe.n, f]) }, [card.onnx.output]))[card.onnx.output]!
+    } catch (err) {
+      await session.release()
+      throw new ModelLoadError(onnxFile, 1, `the model does not run on ${f} float features (the card's): ${(err as Error).message}`)
+    }
+    const width = probeOut.dims.length === 1 ? 1 : Number(probeOut.dims[1])
+    if (probeOut.type !== 'float32' || probeOut.dims[0] !== probe.n || !(width === 1 || width === 2) || probeOut.dims.length > 2) {
+      await session.release()
+      throw new ModelLoadError(cardFile, lineOf(text, '"output"'), `onnx.output \`${card.onnx.output}\` is ${probeOut.type} [${probeOut.dims.join(', ')}] for ${probe.n} rows; it must be float32 [N], [N, 1] or [N, 2] (class probabilities)`)
+    }
+    const column = width === 2 ? (card.onnx.output_column ?? 1) : 0
+    if (column >= width) {
+      await session.release()
+      throw new ModelLoadError(cardFile, lineOf(text, '"output_column"'), `onnx.output_column ${column} is past the output's ${width} columns`)
+    }
     let gbt: GbtModel | undefined
+    let explanations: Explanations = card.kind === 'logistic_regression' ? (card.linear ? { kind: 'linear' } : { kind: 'none', note: 'the card has no `linear` form' }) : { kind: 'none' }
     if (card.kind === 'gbt') {
       try {
-        gbt = readGbtFromOnnx(bytes, card.features.length)
+        const read = readTreeEnsemble(bytes, f)
+        // the trees read back must agree with onnxruntime, or their attributions would explain another model
+        let worst = 0
+        for (let i = 0; i < probe.n; i++) worst = Math.max(worst, Math.abs(predictGbt(read.model, probe.rows.subarray(i * f, (i + 1) * f)) - (probeOut.data as Float32Array)[i * width + column]!))
+        if (worst > 1e-4) explanations = { kind: 'none', note: `the trees read back from the file disagree with onnxruntime by up to ${worst.toFixed(6)}` }
+        else {
+          gbt = read.model
+          explanations = read.covers === 'hitrates' ? { kind: 'path' } : { kind: 'path-uniform', note: 'the file has no node covers (nodes_hitrates absent or all equal): each leaf counts once, so attribution sizes are approximate' }
+        }
       } catch (err) {
-        throw new ModelLoadError(onnxFile, 1, `cannot read the tree ensemble: ${(err as Error).message}`)
+        explanations = { kind: 'none', note: `the tree ensemble cannot be read for explanations: ${(err as Error).message}` }
       }
     }
-    return new Model(card, dir, session, gbt)
+    return new Model(card, dir, session, width, column, explanations, gbt)
   }
 
   /** Fraud probabilities for a batch of vectors laid out row by row. */
   async predictBatch(rows: Float32Array, n: number): Promise<Float32Array> {
     const input = new ort.Tensor('float32', rows, [n, this.card.features.length])
-    const out = await this.session.run({ [this.card.onnx.input]: input })
-    return out[this.card.onnx.output]!.data as Float32Array
+    const out = (await this.session.run({ [this.card.onnx.input]: input }, [this.card.onnx.output]))[this.card.onnx.output]!.data as Float32Array
+    if (this.width === 1) return out
+    const p = new Float32Array(n)
+    for (let i = 0; i < n; i++) p[i] = out[i * this.width + this.column]!
+    return p
   }
 
   private queue: { vector: Float32Array; resolve: (p: number) => void; reject: (e: unknown) => void }[] = []

@@ -2,6 +2,10 @@
  * A gradient-boosted tree ensemble as serving reads it back from the ONNX file: the trees, their covers, and
  * per-feature path contributions for explanations. Thresholds are float32, as the ONNX graph compares.
  */
+/** ai.onnx.ml split modes: the condition under which a node sends a row to its true (left) child */
+export const SPLIT_MODES = ['BRANCH_LEQ', 'BRANCH_LT', 'BRANCH_GTE', 'BRANCH_GT', 'BRANCH_EQ', 'BRANCH_NEQ'] as const
+export type SplitMode = (typeof SPLIT_MODES)[number]
+
 export interface TreeNode {
   /** -1 for a leaf */
   feature: number
@@ -12,6 +16,10 @@ export interface TreeNode {
   value: number
   /** sum of hessians reaching the node: the weight used for path attributions */
   cover: number
+  /** the split's condition for the left (true) child; absent: BRANCH_LEQ, what Bouncer's own trainer writes */
+  mode?: SplitMode | undefined
+  /** where a NaN goes (converters' nodes_missing_value_tracks_true); Bouncer's vectors never hold NaN */
+  missingLeft?: boolean | undefined
 }
 export type Tree = TreeNode[]
 
@@ -23,12 +31,42 @@ export interface GbtModel {
 
 const f32 = Math.fround
 
+/** The child a row takes at a split node. */
+export function child(node: TreeNode, x: ArrayLike<number>): number {
+  const v = f32(x[node.feature]!)
+  const t = node.threshold
+  if (Number.isNaN(v)) return node.missingLeft ? node.left : node.right
+  let left: boolean
+  switch (node.mode) {
+    case undefined:
+    case 'BRANCH_LEQ':
+      left = v <= t
+      break
+    case 'BRANCH_LT':
+      left = v < t
+      break
+    case 'BRANCH_GTE':
+      left = v >= t
+      break
+    case 'BRANCH_GT':
+      left = v > t
+      break
+    case 'BRANCH_EQ':
+      left = v === t
+      break
+    case 'BRANCH_NEQ':
+      left = v !== t
+      break
+  }
+  return left ? node.left : node.right
+}
+
 export function leafValue(tree: Tree, x: ArrayLike<number>): number {
   let id = 0
   for (;;) {
     const node = tree[id]!
     if (node.feature < 0) return node.value
-    id = f32(x[node.feature]!) <= node.threshold ? node.left : node.right
+    id = child(node, x)
   }
 }
 
@@ -50,9 +88,9 @@ export function gbtContributions(m: GbtModel, x: ArrayLike<number>): Float64Arra
     for (;;) {
       const node = tree[id]!
       if (node.feature < 0) break
-      const child = f32(x[node.feature]!) <= node.threshold ? node.left : node.right
-      out[node.feature]! += tree[child]!.value - node.value
-      id = child
+      const next = child(node, x)
+      out[node.feature]! += tree[next]!.value - node.value
+      id = next
     }
   }
   return out

@@ -32,6 +32,7 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing
       kind: m?.card.kind ?? null,
       sha256: m?.card.onnx.sha256 ?? null,
       features: m?.card.features.length ?? 0,
+      explanations: m?.explanations ?? null,
       thresholds: policy.current.thresholds,
       loaded_at: policy.modelLoadedAt,
       challenger: challenger ? { id: challenger.id, version: challenger.version } : null,
