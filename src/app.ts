@@ -45,6 +45,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const admins = new KeyRing(deps.adminKeys)
   const metrics = new Metrics()
   metrics.watchLearning(() => runtime.learning.stats())
+  metrics.watchDrift(() => {
+    const m = runtime.policy.current.model
+    return m?.drift ? { model: `${m.id}@${m.version}`, reading: m.drift.reading() } : undefined
+  })
 
   // JSON only: any other media type is a 415, not a silently-empty body.
   app.removeContentTypeParser('text/plain')

@@ -101,7 +101,16 @@ export const ScoreResponse = z.object({
   decision: Decision,
   score: z.number().int().min(0).max(100),
   reasons: z.array(Reason),
-  model: z.object({ id: z.string(), version: z.string(), score: z.number() }).nullable(),
+  model: z
+    .object({
+      id: z.string(),
+      version: z.string(),
+      /** the model's raw output: a rank on its training traffic, not a probability at your fraud rate */
+      score: z.number(),
+      /** the chance this event is fraud at the card's base rate (calibration.base_rate), when the model is calibrated */
+      probability: z.number().optional(),
+    })
+    .nullable(),
   rules: z.object({ version: z.string(), matched: z.array(z.string()), shadow_matched: z.array(z.string()) }),
   degraded: z.array(z.string()),
   replayed: z.boolean(),

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { ScoreResponse } from '../events/schemas.js'
 import type { LearningStats } from '../learning/store.js'
+import type { DriftReading } from '../model/drift.js'
 
 /**
  * Prometheus metrics. Shadow rules are counted beside enforced ones, so a team can watch a new rule's
@@ -24,6 +25,24 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /**
+   * Drift of the model in force against its card's reference, read at scrape time: PSI of the raw score and of
+   * the card's reference features over the last complete window (0.1: watch it; 0.25: the population moved).
+   */
+  watchDrift(current: () => { model: string; reading: DriftReading } | undefined): void {
+    const registers = [this.registry]
+    new Gauge({ name: 'bouncer_model_score_psi', help: 'PSI of the live model score against the card reference, last complete window', labelNames: ['model'], registers, collect() {
+      this.reset()
+      const c = current()
+      if (c && c.reading.window > 0) this.set({ model: c.model }, c.reading.score_psi)
+    } })
+    new Gauge({ name: 'bouncer_model_feature_psi', help: 'PSI of a model feature against the card reference, last complete window', labelNames: ['model', 'feature'], registers, collect() {
+      this.reset()
+      const c = current()
+      if (c && c.reading.window > 0) for (const [feature, v] of Object.entries(c.reading.features)) this.set({ model: c.model, feature }, v)
+    } })
   }
 
   /** The learning store's queue, read at scrape time: records written, dropped (queue full) and waiting. */

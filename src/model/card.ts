@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { Calibration } from './calibration.js'
+import { Reference } from './drift.js'
 
 export const CardSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
@@ -22,6 +24,10 @@ export const CardSchema = z.object({
   linear: z.object({ mean: z.array(z.number()), scale: z.array(z.number()), weights: z.array(z.number()), bias: z.number() }).optional(),
   training: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()),
+  /** the map from the raw probability to one at the storefront's fraud rate (`probability` in responses) */
+  calibration: Calibration.optional(),
+  /** the score and feature distribution drift is measured against */
+  reference: Reference.optional(),
 })
 export type Card = z.infer<typeof CardSchema>
 

@@ -5,6 +5,8 @@ import * as ort from 'onnxruntime-node'
 import type { Catalog } from '../features/catalog.js'
 import { unsourcedReason } from '../features/derived.js'
 import type { Features } from '../features/extract.js'
+import { calibrate } from './calibration.js'
+import { DriftMonitor } from './drift.js'
 import { CardSchema, type Card } from './card.js'
 import { gbtContributions, predictGbt, type GbtModel } from './trees.js'
 import { outputKind, readTreeEnsemble } from './onnx-read.js'
@@ -92,7 +94,12 @@ export class Model {
     readonly explanations: Explanations,
     /** for tree models: the trees, read back from the ONNX file, for path attributions */
     private readonly gbt?: GbtModel,
-  ) {}
+  ) {
+    this.drift = card.reference ? new DriftMonitor(card.reference, card.features) : undefined
+  }
+
+  /** live score and feature distribution against the card's reference (PSI per window) */
+  readonly drift: DriftMonitor | undefined
 
   get id(): string {
     return this.card.id
@@ -248,6 +255,21 @@ export class Model {
         for (const b of batch) b.reject(err)
       },
     )
+  }
+
+  /** The raw probability at the card's base rate, when the card is calibrated. */
+  probability(p: number): number | undefined {
+    return this.card.calibration ? calibrate(this.card.calibration, p) : undefined
+  }
+
+  /** Every feature's signed contribution to the logit (path attributions, or the linear terms); undefined when the model cannot explain. */
+  contributions(vector: Float32Array): Float64Array | undefined {
+    if (this.gbt) return gbtContributions(this.gbt, vector)
+    if (!this.card.linear) return undefined
+    const { mean, scale, weights } = this.card.linear
+    const out = new Float64Array(vector.length)
+    for (let i = 0; i < vector.length; i++) out[i] = weights[i]! * ((Math.log1p(Math.max(vector[i]!, 0)) - mean[i]!) / scale[i]!)
+    return out
   }
 
   /** Per-feature contributions to the logit, largest positive first. */

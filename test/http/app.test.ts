@@ -384,6 +384,16 @@ describe('HTTP errors and operations', () => {
     expect(Number(/^bouncer_decision_records_written_total (\d+)$/m.exec(after)?.[1])).toBeGreaterThan(0)
     expect(after).toMatch(/^bouncer_decision_records_dropped_total 0$/m)
     expect(after).toMatch(/^bouncer_decision_records_queued 0$/m)
+    // drift series appear once a window of events completes; the gauges are declared from the start
+    expect(after).toContain('# TYPE bouncer_model_score_psi gauge')
+  })
+
+  it('answers the model’s calibrated probability beside its raw score', async () => {
+    const r = (await score(app, login())).json()
+    expect(r.model.probability).toBeTypeOf('number')
+    expect(r.model.probability).toBeGreaterThanOrEqual(0)
+    expect(r.model.probability).toBeLessThanOrEqual(1)
+    expect(r.model.probability).toBeCloseTo(runtime.policy.current.model!.probability(r.model.score)!, 3)
   })
 
   it('reloads rules only with an admin key', async () => {

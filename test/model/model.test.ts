@@ -190,6 +190,32 @@ describe('model loading checks', () => {
   it('the shipped card is valid', () => {
     expect(CardSchema.safeParse(JSON.parse(readFileSync(join(SHIPPED, 'card.json'), 'utf8'))).success).toBe(true)
   })
+
+  it('ships calibrated to a 1% fraud rate: the served probability is far below the raw output where fraud is rare', async () => {
+    const m = await Model.load(SHIPPED, SHIPPED_CATALOG)
+    try {
+      expect(m.card.calibration).toMatchObject({ method: 'isotonic', base_rate: 0.01 })
+      expect(m.card.calibration!.fitted_rate).toBeGreaterThan(0.1)
+      // trained where fraud is ~29% of traffic, a raw 0.5 is nowhere near an even chance at 1%
+      expect(m.probability(0.5)!).toBeLessThan(0.1)
+      // and the map keeps the order
+      expect(m.probability(0.99)!).toBeGreaterThanOrEqual(m.probability(0.5)!)
+      expect(m.probability(0.5)!).toBeGreaterThanOrEqual(m.probability(0.01)!)
+      expect(m.drift).toBeDefined()
+    } finally {
+      await m.close()
+    }
+  })
+
+  it('refuses a calibration whose knots go down, naming the card line', async () => {
+    const d = copyModel()
+    const card = JSON.parse(readFileSync(join(d, 'card.json'), 'utf8'))
+    card.calibration.y = [...card.calibration.y].reverse()
+    writeFileSync(join(d, 'card.json'), JSON.stringify(card, null, 2))
+    const e = await loadError(d)
+    expect(e.message).toMatch(/calibration.*non-decreasing/)
+    expect(e.line).toBe(readFileSync(join(d, 'card.json'), 'utf8').split('\n').findIndex((l) => l.includes('"calibration"')) + 1)
+  })
 })
 
 describe('trainer and export', () => {

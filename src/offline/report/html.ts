@@ -32,7 +32,7 @@ ${body}
  * bars for each attack family (share stopped) and legit group (share affected). No timestamps, so the
  * same model gives the same bytes.
  */
-export function evaluationHtml(title: string, e: Evaluation, roc: [number, number][]): string {
+export function evaluationHtml(title: string, e: Evaluation, roc: [number, number][], extra = ''): string {
   const W = 460
   const H = 300
   const x = (fpr: number) => 40 + ((Math.log10(Math.max(fpr, 1e-3)) + 3) / 3) * (W - 60)
@@ -52,7 +52,7 @@ export function evaluationHtml(title: string, e: Evaluation, roc: [number, numbe
 <h2>Attack families: share not allowed</h2>
 <svg width="560" height="${attacks.length * 22 + 6}" xmlns="http://www.w3.org/2000/svg">${bars(attacks, '#dc2626', 1)}</svg>
 <h2>Legit groups: share affected (not allowed); target ≤ 3%</h2>
-<svg width="560" height="${groups.length * 22 + 6}" xmlns="http://www.w3.org/2000/svg">${bars(groups, '#f59e0b', Math.max(0.05, ...groups.map((g) => g[1])))}</svg>`)
+<svg width="560" height="${groups.length * 22 + 6}" xmlns="http://www.w3.org/2000/svg">${bars(groups, '#f59e0b', Math.max(0.05, ...groups.map((g) => g[1])))}</svg>${extra ? `\n${extra}` : ''}`)
 }
 
 /** A self-contained HTML report: the summary table and an inline SVG bar chart of hits per rule. */

@@ -50,7 +50,7 @@ export async function decide(ev: ScoringEvent, m: ModelOutcome, o: RuleOutcome, 
     decision: c.decision,
     score: c.score,
     reasons: c.reasons,
-    model: model && m.probability !== null ? { id: model.id, version: model.version, score: Math.round(m.probability * 1e4) / 1e4 } : null,
+    model: model && m.probability !== null ? modelBlock(model, m.probability) : null,
     rules: { version: policy.rules.version, matched: o.matched.map((r) => r.id), shadow_matched: o.shadow.map((r) => r.id) },
     degraded,
     replayed: false,
@@ -58,4 +58,10 @@ export async function decide(ev: ScoringEvent, m: ModelOutcome, o: RuleOutcome, 
     decision_id: d.decisionId,
   }
   return { response, challenger }
+}
+
+function modelBlock(model: NonNullable<ScoringEvent['policy']['model']>, raw: number): NonNullable<ScoreResponse['model']> {
+  const score = Math.round(raw * 1e4) / 1e4
+  const p = model.probability(raw)
+  return p === undefined ? { id: model.id, version: model.version, score } : { id: model.id, version: model.version, score, probability: Math.round(p * 1e6) / 1e6 }
 }

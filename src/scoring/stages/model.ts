@@ -20,6 +20,7 @@ export async function model(ev: ScoringEvent, onError?: (where: string, err: unk
   try {
     const vec = vectorize(m.card.features, ev.features)
     const probability = await m.predict(vec)
+    m.drift?.observe(probability, vec)
     ev.features['model.score'] = Math.round(probability * 1e6) / 1e6
     return { probability, attributions: () => m.explain(vec) }
   } catch (err) {
