@@ -6,7 +6,7 @@ import { loadRuleSet } from '../../rules/ruleset.js'
 import { sharedSignalData } from '../../signals/shared-data.js'
 import { DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
 import { modelFeatures } from '../train/feature-set.js'
-import { feedbackRows, fitCandidate, simulatedRows } from '../train/from-feedback.js'
+import { autoSimShare, ENOUGH_FRAUD, feedbackRows, fitCandidate, simulatedRows } from '../train/from-feedback.js'
 import { parseArgs } from './args.js'
 
 export const FEEDBACK_HELP = `npm run train -- --from-feedback [options]
@@ -19,7 +19,8 @@ topped up with simulated traffic where labels are scarce. Writes a model directo
   --maturity-days N      decisions younger than this are left out; older unlabelled ones count as legit (30)
   --unlabelled legit|skip  what an unlabelled mature decision is (legit)
   --since ISO            earliest decision used
-  --sim-share X          share of the training set that is simulated, 0-1 (0.5; 0 = labels only)
+  --sim-share X|auto     share of the training set that is simulated, 0-1 (auto: 80% with no labelled
+                         fraud, falling to 0 at 1,000 labelled fraud rows; 0 = labels only)
   --seed N               simulator seed for the top-up (1)
   --out DIR              where the model goes (out/models/<id>)
   --id ID --version V    the card's id (risk-<kind>-fb) and version (today's date, -fb)
@@ -32,13 +33,14 @@ export async function trainFromFeedback(argv: string[]): Promise<void> {
     process.stdout.write(FEEDBACK_HELP)
     return
   }
-  const a = parseArgs(argv, { 'from-feedback': 'boolean', kind: 'string', 'maturity-days': 'number', unlabelled: 'string', since: 'string', 'sim-share': 'number', seed: 'number', out: 'string', id: 'string', version: 'string', rules: 'string', now: 'string' })
+  const a = parseArgs(argv, { 'from-feedback': 'boolean', kind: 'string', 'maturity-days': 'number', unlabelled: 'string', since: 'string', 'sim-share': 'string', seed: 'number', out: 'string', id: 'string', version: 'string', rules: 'string', now: 'string' })
   const kind = (a.kind as string | undefined) ?? 'gbt'
   if (kind !== 'gbt' && kind !== 'lr') throw new Error('--kind is gbt or lr')
   const unlabelled = (a.unlabelled as string | undefined) ?? 'legit'
   if (unlabelled !== 'legit' && unlabelled !== 'skip') throw new Error('--unlabelled is legit or skip')
-  const simShare = (a['sim-share'] as number | undefined) ?? 0.5
-  if (!(simShare >= 0 && simShare <= 1)) throw new Error('--sim-share is between 0 and 1')
+  const shareArg = (a['sim-share'] as string | undefined) ?? 'auto'
+  const fixedShare = shareArg === 'auto' ? undefined : Number(shareArg)
+  if (fixedShare !== undefined && !(fixedShare >= 0 && fixedShare <= 1)) throw new Error('--sim-share is auto or between 0 and 1')
   const now = a.now !== undefined ? Date.parse(a.now as string) : Date.now()
   if (!Number.isFinite(now)) throw new Error('--now must be an ISO 8601 time')
   const since = a.since !== undefined ? Date.parse(a.since as string) : undefined
@@ -56,6 +58,8 @@ export async function trainFromFeedback(argv: string[]): Promise<void> {
     const t0 = Date.now()
     const fb = await feedbackRows(store, features, { now, maturityDays: (a['maturity-days'] as number | undefined) ?? 30, from: since, unlabelled })
     process.stderr.write(`from ${store.where}: ${JSON.stringify(fb.stats)}\n`)
+    const simShare = fixedShare ?? autoSimShare(fb)
+    process.stderr.write(`simulated share: ${simShare}${fixedShare === undefined ? ` (auto: ${fb.stats.labelled_fraud} labelled fraud of ${ENOUGH_FRAUD} wanted)` : ''}\n`)
     const simParams = { ...DEFAULT_PARAMS, seed }
     const simulated = simShare > 0 ? await simulatedRows(simulate(sharedSignalData().asn, simParams), features, rulesDir) : []
     const card = await fitCandidate({ kind, features, rulesDir, outDir, id, version, feedback: fb, simulated, simulator: { seed, start: simParams.start, days: simParams.days }, simShare })

@@ -124,6 +124,18 @@ export async function simulatedRows(events: SimEvent[], features: readonly strin
   })
 }
 
+/** Below this many labelled fraud rows a model learns the storefront's few cases, not fraud. */
+export const ENOUGH_FRAUD = 1000
+
+/**
+ * The simulated share where labels are scarce: none once the feedback holds ENOUGH_FRAUD labelled fraud rows,
+ * up to 80% when it holds none, in between by how far short it is.
+ */
+export function autoSimShare(fb: FeedbackRows): number {
+  const fraud = fb.stats.labelled_fraud
+  return Math.round(Math.max(0, Math.min(0.8, 0.8 * (1 - fraud / ENOUGH_FRAUD))) * 100) / 100
+}
+
 /** Every k-th row (deterministic), about `n` of them. */
 export function takeEvenly<T>(rows: T[], n: number): T[] {
   if (n >= rows.length) return rows

@@ -42,6 +42,6 @@ describe('npm run train -- --from-feedback and npm run backtest -- --from-store'
   it('answer --help, and refuse a bad option with the known ones', () => {
     expect(run(['src/offline/cli/train.ts', '--from-feedback', '--help'], {})).toContain('--maturity-days')
     expect(run(['src/offline/cli/backtest.ts', '--help'], {})).toContain('--from-store')
-    expect(() => run(['src/offline/cli/train.ts', '--from-feedback', '--sim-share', '2'], {})).toThrow(/--sim-share is between 0 and 1/)
+    expect(() => run(['src/offline/cli/train.ts', '--from-feedback', '--sim-share', '2'], {})).toThrow(/--sim-share is auto or between 0 and 1/)
   })
 })
