@@ -28,6 +28,8 @@ export interface Row {
   y: 0 | 1
   /** the enforcing rules' score points at decision time, for thresholds on served scores */
   rulesScore: number
+  /** the label was given (a label, or the simulator's truth), not assumed from its absence */
+  confirmed: boolean
 }
 
 export interface FeedbackRows {
@@ -84,6 +86,7 @@ export async function feedbackRows(store: LearningStore, features: readonly stri
       continue
     }
     let y: 0 | 1
+    const confirmed = lab !== undefined
     if (lab) {
       y = lab.label === 'fraud' ? 1 : 0
       if (y) stats.labelled_fraud++
@@ -95,7 +98,7 @@ export async function feedbackRows(store: LearningStore, features: readonly stri
       stats.unlabelled_skipped++
       continue
     }
-    rows.push({ x: project(rec, schemas, projectors, features), y, rulesScore: rec.rules_score })
+    rows.push({ x: project(rec, schemas, projectors, features), y, rulesScore: rec.rules_score, confirmed })
     stats.used++
   }
   stats.labels_unmatched = labels.size - matched.size
@@ -120,9 +123,12 @@ export async function simulatedRows(events: SimEvent[], features: readonly strin
     const f = r.response.features as Record<string, number | boolean | string>
     const x = Float32Array.from(features, (n) => (typeof f[n] === 'number' ? (f[n] as number) : f[n] === true ? 1 : 0))
     // without a model the served score is the rules' points alone
-    return { x, y: r.event.label === 'fraud' ? 1 : 0, rulesScore: r.response.score }
+    return { x, y: r.event.label === 'fraud' ? 1 : 0, rulesScore: r.response.score, confirmed: true }
   })
 }
+
+/** Thresholds come from confirmed legit rows when there are this many: unlabelled rows hide the fraud nobody reported. */
+export const ENOUGH_CONFIRMED_LEGIT = 500
 
 /** Below this many labelled fraud rows a model learns the storefront's few cases, not fraud. */
 export const ENOUGH_FRAUD = 1000
@@ -198,7 +204,12 @@ export async function fitCandidate(o: CandidateOptions): Promise<Card> {
     },
   )
   const model = await Model.load(o.outDir, loadRuleSet(o.rulesDir).catalog)
-  const legit = all.filter((r) => r.y === 0)
+  // Unlabelled rows count as legit for fitting, but they hold the fraud nobody reported: where the storefront
+  // confirms enough legit events (manual review), thresholds come from those alone, so that hidden fraud does not
+  // push them up.
+  const confirmedLegit = all.filter((r) => r.y === 0 && r.confirmed)
+  const legit = confirmedLegit.length >= ENOUGH_CONFIRMED_LEGIT ? confirmedLegit : all.filter((r) => r.y === 0)
+  card.training.thresholds_from = legit === confirmedLegit ? `${legit.length} confirmed legit rows` : `${legit.length} legit rows, labelled or assumed (fewer than ${ENOUGH_CONFIRMED_LEGIT} confirmed)`
   const width = features.length
   const legitScores: number[] = []
   for (let i = 0; i < legit.length; i += 1024) {
