@@ -23,3 +23,23 @@ export function parseArgs(argv: string[], spec: Record<string, 'string' | 'numbe
   }
   return out
 }
+
+/**
+ * parseArgs for a script's entry point: `--help` prints the usage (given, or the known options) and exits 0;
+ * a bad option prints the error and the usage to stderr and exits 2, the shell's "usage error", instead of a
+ * stack trace.
+ */
+export function cliArgs(argv: string[], spec: Record<string, 'string' | 'number' | 'boolean'>, usage?: string): Record<string, string | number | boolean | undefined> {
+  const known = Object.entries(spec).map(([name, kind]) => `  --${name}${kind === 'boolean' ? '' : ` <${kind}>`}`).join('\n')
+  const text = usage ?? `options:\n${known}\n`
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+    process.exit(0)
+  }
+  try {
+    return parseArgs(argv, spec)
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n${text.endsWith('\n') ? text : `${text}\n`}`)
+    process.exit(2)
+  }
+}

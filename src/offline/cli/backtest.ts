@@ -3,7 +3,7 @@ import { checkFeatures, Model, ModelLoadError } from '../../model/model.js'
 import { backtest, formatBacktest } from '../replay/backtest.js'
 import { backtestHtml } from '../report/html.js'
 import { loadRuleSet, RuleLoadError } from '../../rules/ruleset.js'
-import { parseArgs } from './args.js'
+import { cliArgs } from './args.js'
 import { loadConfig } from '../../config.js'
 import { openLearningStore } from '../../learning/open.js'
 import { learningTarget } from '../../runtime.js'
@@ -21,7 +21,7 @@ if (argv.includes('--help')) {
   process.stdout.write(USAGE)
   process.exit(0)
 }
-const a = parseArgs(argv, { events: 'string', a: 'string', b: 'string', model: 'string', top: 'number', html: 'string', json: 'string', 'from-store': 'boolean', since: 'string', until: 'string', rules: 'string' })
+const a = cliArgs(argv, { events: 'string', a: 'string', b: 'string', model: 'string', top: 'number', html: 'string', json: 'string', 'from-store': 'boolean', since: 'string', until: 'string', rules: 'string' }, USAGE)
 if (a['from-store']) {
   if (!a.model) {
     process.stderr.write(`--from-store needs --model CANDIDATE_MODEL_DIR\n${USAGE}`)

@@ -10,7 +10,7 @@ import { evaluationHtml, rocPoints } from '../report/html.js'
 import { runSimulated } from '../train/run-sim.js'
 import { sharedSignalData } from '../../signals/shared-data.js'
 import { ATTACK_FAMILIES, DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
-import { parseArgs } from './args.js'
+import { cliArgs } from './args.js'
 
 /**
  * npm run evaluate [-- --model DIR] [--rules DIR] [--seed N | --seeds N,N,...] [--start ISO] [--scale X] [--html FILE] [--json FILE] [--gate]
@@ -23,7 +23,7 @@ import { parseArgs } from './args.js'
  * --gate (npm run rules:gate, on three pooled samples): exit 1 when an enforcing rule that asks for friction hits more than 0.1% of
  * legitimate held-out events and its file gives no `justification`.
  */
-const a = parseArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', seeds: 'string', start: 'string', scale: 'number', html: 'string', json: 'string', gate: 'boolean', 'leave-one-out': 'boolean' })
+const a = cliArgs(process.argv.slice(2), { model: 'string', rules: 'string', seed: 'number', seeds: 'string', start: 'string', scale: 'number', html: 'string', json: 'string', gate: 'boolean', 'leave-one-out': 'boolean' })
 const modelDir = (a.model as string | undefined) ?? process.env.MODEL_DIR ?? 'models/risk-gbt'
 const rulesDir = (a.rules as string | undefined) ?? 'rules'
 const ruleSet = loadRuleSet(rulesDir)

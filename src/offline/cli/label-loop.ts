@@ -12,7 +12,7 @@ import { modelFeatures } from '../train/feature-set.js'
 import { autoSimShare, feedbackRows, fitCandidate, simulatedRows } from '../train/from-feedback.js'
 import { runSimulated } from '../train/run-sim.js'
 import { Rng } from '../sim/random.js'
-import { parseArgs } from './args.js'
+import { cliArgs } from './args.js'
 
 const HELP = `npm run label-loop -- [--seed 2001] [--scale 1] [--fraud-labelled 0.7] [--legit-labelled 0.05] [--dir out/label-loop] [--eval-seeds 1001,1002,1003]
 
@@ -27,7 +27,7 @@ if (argv.includes('--help')) {
   process.stdout.write(HELP)
   process.exit(0)
 }
-const a = parseArgs(argv, { seed: 'number', scale: 'number', 'fraud-labelled': 'number', 'legit-labelled': 'number', dir: 'string', 'eval-seeds': 'string' })
+const a = cliArgs(argv, { seed: 'number', scale: 'number', 'fraud-labelled': 'number', 'legit-labelled': 'number', dir: 'string', 'eval-seeds': 'string' }, HELP)
 const seed = (a.seed as number | undefined) ?? 2001
 const fraudShare = (a['fraud-labelled'] as number | undefined) ?? 0.7
 const legitShare = (a['legit-labelled'] as number | undefined) ?? 0.05

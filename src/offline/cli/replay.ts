@@ -3,13 +3,13 @@ import { createInterface } from 'node:readline'
 import { ModelLoadError, Model } from '../../model/model.js'
 import { replay } from '../replay/replay.js'
 import { loadRuleSet, RuleLoadError } from '../../rules/ruleset.js'
-import { parseArgs } from './args.js'
+import { cliArgs } from './args.js'
 
 /**
  * npm run replay -- --events FILE.ndjson [--rules DIR] [--model DIR] [--out FILE] [--explain]
  * One response per line (errors as the API's error object with `event_id` and `line`), a summary on stderr.
  */
-const a = parseArgs(process.argv.slice(2), { events: 'string', rules: 'string', model: 'string', out: 'string', explain: 'boolean' })
+const a = cliArgs(process.argv.slice(2), { events: 'string', rules: 'string', model: 'string', out: 'string', explain: 'boolean' })
 if (!a.events) {
   process.stderr.write('usage: npm run replay -- --events FILE.ndjson [--rules DIR] [--model DIR] [--out FILE] [--explain]\n')
   process.exit(2)

@@ -2,9 +2,9 @@ import { createWriteStream } from 'node:fs'
 import { sharedSignalData } from '../../signals/shared-data.js'
 import { loadSimParams } from '../sim/params.js'
 import { DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
-import { parseArgs } from './args.js'
+import { cliArgs } from './args.js'
 
-const a = parseArgs(process.argv.slice(2), { seed: 'number', scale: 'number', days: 'number', start: 'string', out: 'string', config: 'string' })
+const a = cliArgs(process.argv.slice(2), { seed: 'number', scale: 'number', days: 'number', start: 'string', out: 'string', config: 'string' })
 const params = { ...(a.config ? loadSimParams(a.config as string) : DEFAULT_PARAMS), ...(a.seed !== undefined ? { seed: a.seed as number } : {}), ...(a.scale !== undefined ? { scale: a.scale as number } : {}), ...(a.days !== undefined ? { days: a.days as number } : {}), ...(a.start ? { start: a.start as string } : {}) }
 const events = simulate(sharedSignalData().asn, params)
 const out = a.out ? createWriteStream(a.out as string) : process.stdout

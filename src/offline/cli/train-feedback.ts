@@ -7,7 +7,7 @@ import { sharedSignalData } from '../../signals/shared-data.js'
 import { DEFAULT_PARAMS, simulate } from '../sim/simulate.js'
 import { modelFeatures } from '../train/feature-set.js'
 import { autoSimShare, ENOUGH_FRAUD, feedbackRows, fitCandidate, simulatedRows } from '../train/from-feedback.js'
-import { parseArgs } from './args.js'
+import { cliArgs } from './args.js'
 
 export const FEEDBACK_HELP = `npm run train -- --from-feedback [options]
 
@@ -33,7 +33,7 @@ export async function trainFromFeedback(argv: string[]): Promise<void> {
     process.stdout.write(FEEDBACK_HELP)
     return
   }
-  const a = parseArgs(argv, { 'from-feedback': 'boolean', kind: 'string', 'maturity-days': 'number', unlabelled: 'string', since: 'string', 'sim-share': 'string', seed: 'number', out: 'string', id: 'string', version: 'string', rules: 'string', now: 'string' })
+  const a = cliArgs(argv, { 'from-feedback': 'boolean', kind: 'string', 'maturity-days': 'number', unlabelled: 'string', since: 'string', 'sim-share': 'string', seed: 'number', out: 'string', id: 'string', version: 'string', rules: 'string', now: 'string' }, FEEDBACK_HELP)
   const kind = (a.kind as string | undefined) ?? 'gbt'
   if (kind !== 'gbt' && kind !== 'lr') throw new Error('--kind is gbt or lr')
   const unlabelled = (a.unlabelled as string | undefined) ?? 'legit'

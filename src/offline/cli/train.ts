@@ -14,7 +14,7 @@ import { formatHitRates, hitRates } from '../rules/hit-rates.js'
 import { sharedSignalData } from '../../signals/shared-data.js'
 import { DEFAULT_PARAMS, simulate, type SimParams } from '../sim/simulate.js'
 import { loadRuleSet } from '../../rules/ruleset.js'
-import { parseArgs } from './args.js'
+import { cliArgs } from './args.js'
 import { trainFromFeedback } from './train-feedback.js'
 
 /**
@@ -26,7 +26,7 @@ if (process.argv.includes('--from-feedback')) {
   await trainFromFeedback(process.argv.slice(2))
   process.exit(0)
 }
-const a = parseArgs(process.argv.slice(2), { seed: 'number', 'eval-seed': 'number', 'calibration-seed': 'number', 'base-rate': 'number', scale: 'number', out: 'string', rules: 'string', kind: 'string' })
+const a = cliArgs(process.argv.slice(2), { seed: 'number', 'eval-seed': 'number', 'calibration-seed': 'number', 'base-rate': 'number', scale: 'number', out: 'string', rules: 'string', kind: 'string' })
 const KIND = ((a.kind as string | undefined) ?? 'gbt') as 'gbt' | 'lr'
 if (KIND !== 'gbt' && KIND !== 'lr') throw new Error('--kind is gbt or lr')
 const MODEL_ID = `risk-${KIND}`
