@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs'
 import { appendFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
+import { inPeriod } from './read.js'
 import { DecisionRecord, LabelRecord } from './record.js'
 import { DEFAULT_QUEUE, WriteQueue, type LearningStats, type LearningStore, type Period, type QueueOptions } from './store.js'
 
@@ -55,8 +56,7 @@ export class FileLearningStore implements LearningStore {
       const j = JSON.parse(line) as Line
       if ('features' in j) continue
       const rec = DecisionRecord.parse(j)
-      const t = Date.parse(rec.at)
-      if ((period.from === undefined || t >= period.from) && (period.to === undefined || t < period.to)) yield rec
+      if (inPeriod(rec, period)) yield rec
     }
   }
 

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterNode } from 'ioredis'
+import { inPeriod } from './read.js'
 import { DecisionRecord, LabelRecord } from './record.js'
 import { DEFAULT_QUEUE, WriteQueue, type LearningStats, type LearningStore, type Period, type QueueOptions } from './store.js'
 
@@ -69,8 +70,7 @@ export class RedisLearningStore implements LearningStore {
     // hour's margin and filtered on the record's own time.
     const wide = { from: period.from !== undefined ? Math.max(0, period.from - MARGIN_MS) : undefined, to: period.to !== undefined ? period.to + MARGIN_MS : undefined }
     for await (const rec of this.range(this.keys.decisions, wide, (j) => DecisionRecord.parse(j))) {
-      const t = Date.parse(rec.at)
-      if ((period.from === undefined || t >= period.from) && (period.to === undefined || t < period.to)) yield rec
+      if (inPeriod(rec, period)) yield rec
     }
   }
 

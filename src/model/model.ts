@@ -274,18 +274,10 @@ export class Model {
 
   /** Per-feature contributions to the logit, largest positive first. */
   explain(vector: Float32Array, top = 3): Attribution[] {
+    const contrib = this.contributions(vector)
+    if (!contrib) return []
     const out: Attribution[] = []
-    if (this.gbt) {
-      const contrib = gbtContributions(this.gbt, vector)
-      for (let i = 0; i < vector.length; i++) if (contrib[i]! > 0) out.push({ feature: this.card.features[i]!, value: vector[i]!, contribution: contrib[i]! })
-    } else if (this.card.linear) {
-      const { mean, scale, weights } = this.card.linear
-      for (let i = 0; i < vector.length; i++) {
-        const z = (Math.log1p(Math.max(vector[i]!, 0)) - mean[i]!) / scale[i]!
-        const c = weights[i]! * z
-        if (c > 0) out.push({ feature: this.card.features[i]!, value: vector[i]!, contribution: c })
-      }
-    }
+    for (let i = 0; i < vector.length; i++) if (contrib[i]! > 0) out.push({ feature: this.card.features[i]!, value: vector[i]!, contribution: contrib[i]! })
     out.sort((a, b) => b.contribution - a.contribution)
     return out.slice(0, top)
   }

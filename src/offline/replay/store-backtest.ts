@@ -1,5 +1,6 @@
 import { DECISION_ORDER, SEVERITY, type Decision } from '../../events/schemas.js'
-import { decodeVector, projector, type DecisionRecord } from '../../learning/record.js'
+import { latestLabels, vectorReader } from '../../learning/read.js'
+import type { DecisionRecord } from '../../learning/record.js'
 import type { LearningStore, Period } from '../../learning/store.js'
 import type { Model } from '../../model/model.js'
 import { thresholdAction } from '../../scoring/combine.js'
@@ -45,13 +46,8 @@ const side = (): StoredSide => ({ decisions: { allow: 0, challenge: 0, review: 0
  * answers "what would this model have decided on those events", not "what would new rules have counted".
  */
 export async function backtestStored(store: LearningStore, model: Model, o: Period & { top?: number } = {}): Promise<StoredBacktest> {
-  const labels = new Map<string, { label: 'fraud' | 'legit'; at: string }>()
-  for await (const l of store.labels()) {
-    const prev = labels.get(l.event_id_hash)
-    if (!prev || prev.at <= l.received_at) labels.set(l.event_id_hash, { label: l.label, at: l.received_at })
-  }
-  const schemas = await store.schemas()
-  const projectors = new Map<string, (v: Float32Array) => Float32Array>()
+  const { labels } = await latestLabels(store)
+  const vector = await vectorReader(store, model.card.features)
   const r: StoredBacktest = {
     candidate: `${model.id}@${model.version}`,
     period: { from: o.from !== undefined ? new Date(o.from).toISOString() : null, to: o.to !== undefined ? new Date(o.to).toISOString() : null },
@@ -68,7 +64,7 @@ export async function backtestStored(store: LearningStore, model: Model, o: Peri
     batch.forEach(({ rec }, i) => {
       const score = Math.max(0, Math.min(100, Math.round(p[i]! * 100 + rec.rules_score)))
       const decision: Decision = rec.allow_listed ? 'allow' : DECISION_ORDER[Math.max(SEVERITY[rec.rules_action], SEVERITY[thresholdAction(score, model.card.thresholds)])]!
-      const label = labels.get(rec.event_id_hash)?.label
+      const label = labels.get(rec.event_id_hash)
       count(r.a, rec.decision, label)
       count(r.b, decision, label)
       if (label) r.labelled[label]++
@@ -87,14 +83,7 @@ export async function backtestStored(store: LearningStore, model: Model, o: Peri
       continue
     }
     r.records++
-    let proj = projectors.get(rec.schema)
-    if (!proj) {
-      const names = schemas.get(rec.schema)
-      if (!names) throw new Error(`decision ${rec.decision_id} uses vector schema ${rec.schema}, which the store does not describe`)
-      proj = projector(names, model.card.features)
-      projectors.set(rec.schema, proj)
-    }
-    batch.push({ rec, x: proj(decodeVector(rec.vector)) })
+    batch.push({ rec, x: vector(rec) })
     if (batch.length >= 1024) await flush()
   }
   await flush()

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Card } from '../../model/card.js'
-import { Model } from '../../model/model.js'
-import { decodeVector, projector, type DecisionRecord } from '../../learning/record.js'
+import { Model, vectorize } from '../../model/model.js'
+import { latestLabels, vectorReader } from '../../learning/read.js'
 import type { LearningStore } from '../../learning/store.js'
 import { loadRuleSet } from '../../rules/ruleset.js'
 import { writeFileSync } from 'node:fs'
@@ -57,15 +57,8 @@ export interface FeedbackRows {
  * The latest label of an event wins (a review may overturn a report).
  */
 export async function feedbackRows(store: LearningStore, features: readonly string[], o: FeedbackOptions): Promise<FeedbackRows> {
-  const labels = new Map<string, { label: 'fraud' | 'legit'; at: string }>()
-  let nLabels = 0
-  for await (const l of store.labels()) {
-    nLabels++
-    const prev = labels.get(l.event_id_hash)
-    if (!prev || prev.at <= l.received_at) labels.set(l.event_id_hash, { label: l.label, at: l.received_at })
-  }
-  const schemas = await store.schemas()
-  const projectors = new Map<string, (v: Float32Array) => Float32Array>()
+  const { labels, read: nLabels } = await latestLabels(store)
+  const vector = await vectorReader(store, features)
   const cutoff = o.now - o.maturityDays * DAY_MS
   const stats: FeedbackRows['stats'] = {
     decisions_read: 0, used: 0, labelled_fraud: 0, labelled_legit: 0, assumed_legit: 0, degraded: 0, immature: 0, unlabelled_skipped: 0, labels: nLabels, labels_unmatched: 0,
@@ -88,7 +81,7 @@ export async function feedbackRows(store: LearningStore, features: readonly stri
     let y: 0 | 1
     const confirmed = lab !== undefined
     if (lab) {
-      y = lab.label === 'fraud' ? 1 : 0
+      y = lab === 'fraud' ? 1 : 0
       if (y) stats.labelled_fraud++
       else stats.labelled_legit++
     } else if (o.unlabelled === 'legit') {
@@ -98,30 +91,18 @@ export async function feedbackRows(store: LearningStore, features: readonly stri
       stats.unlabelled_skipped++
       continue
     }
-    rows.push({ x: project(rec, schemas, projectors, features), y, rulesScore: rec.rules_score, confirmed })
+    rows.push({ x: vector(rec), y, rulesScore: rec.rules_score, confirmed })
     stats.used++
   }
   stats.labels_unmatched = labels.size - matched.size
   return { rows, stats }
 }
 
-function project(rec: DecisionRecord, schemas: Map<string, string[]>, cache: Map<string, (v: Float32Array) => Float32Array>, features: readonly string[]): Float32Array {
-  let p = cache.get(rec.schema)
-  if (!p) {
-    const names = schemas.get(rec.schema)
-    if (!names) throw new Error(`decision ${rec.decision_id} uses vector schema ${rec.schema}, which the store does not describe`)
-    p = projector(names, features)
-    cache.set(rec.schema, p)
-  }
-  return p(decodeVector(rec.vector))
-}
-
 /** Simulated rows in the same layout: features from the real pipeline without a model, rules' points as served. */
 export async function simulatedRows(events: SimEvent[], features: readonly string[], rulesDir: string): Promise<Row[]> {
   const scored = await runSimulated(events, null, rulesDir)
   return scored.map((r) => {
-    const f = r.response.features as Record<string, number | boolean | string>
-    const x = Float32Array.from(features, (n) => (typeof f[n] === 'number' ? (f[n] as number) : f[n] === true ? 1 : 0))
+    const x = vectorize(features, r.response.features as Record<string, number | boolean | string>)
     // without a model the served score is the rules' points alone
     return { x, y: r.event.label === 'fraud' ? 1 : 0, rulesScore: r.response.score, confirmed: true }
   })
