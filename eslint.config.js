@@ -24,9 +24,11 @@ const FOLDERS = [...Object.keys(LAYERS), 'offline']
 const entering = (folders) => `(^|/)(${folders.join('|')})/`
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'coverage', 'loadtest/k6', 'out', '.tmp'] },
+  { ignores: ['node_modules', 'coverage', 'loadtest/k6', 'out', '.tmp', 'dist'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // plain Node scripts (build and start) that run without the compiler
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -4,18 +4,26 @@ import { freePort } from '../setup/redis-server.js'
 
 /** `npm start` as a user runs it: no configuration at all. */
 describe('server process', () => {
-  it('starts with no configuration, prints a development key, serves it, and shuts down on SIGTERM', async () => {
+  // npm start itself, not the server file: a process manager signals npm's PID, and the server must stop with it
+  // (through tsx it went npm -> sh -> tsx -> node and the server outlived npm, still serving).
+  it('npm start runs the built service with no configuration, prints a development key, serves it, and stops when npm gets SIGTERM', async () => {
     const port = await freePort()
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' }
     for (const k of ['API_KEYS', 'REDIS_URL', 'PII_SECRET', 'ADMIN_KEYS']) delete env[k]
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const npmCli = process.env.npm_execpath
+    const child = npmCli?.endsWith('.js')
+      ? spawn(process.execPath, [npmCli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     try {
-      for (let i = 0; i < 100 && !stdout.includes('bouncer listening'); i++) await new Promise((r) => setTimeout(r, 100))
+      // a checkout newer than dist/ is built first (~10 s)
+      for (let i = 0; i < 600 && !stdout.includes('bouncer listening'); i++) await new Promise((r) => setTimeout(r, 100))
       expect(stdout).toContain('bouncer listening')
+      const serverPid = Number(/"pid":(\d+)[^\n]*bouncer listening/.exec(stdout)?.[1])
+      expect(serverPid).not.toBe(child.pid)
       expect(stdout).toMatch(/VELOCITY COUNTERS ARE IN-MEMORY/)
       const key = /API key:\s+(\S+)/.exec(stderr)?.[1]
       expect(key).toMatch(/^bk_dev_/)
@@ -33,6 +41,8 @@ describe('server process', () => {
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
     }
+    // nothing is left behind serving the port
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow()
   })
 
   it('refuses to start on a bad variable, naming it', async () => {
