@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import underPressure from '@fastify/under-pressure'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Config } from './config.js'
 import { KeyRing } from './http/auth.js'
 import { clientErrorHandler, errorHandler, sendError } from './http/errors.js'
@@ -95,27 +95,37 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Overload shows as requests piling up inside the process, not as a slow event loop: a saturated loop still
   // turns quickly, it just admits work faster than it finishes it, and every request waits behind the others
   // (at 4,000/s on two cores, 0.5-2 s at the median, all answered long after any storefront gave up).
-  // Past `maxInFlight` scoring requests, the next one is refused at once, before its body is parsed, so
-  // the storefront falls back while the admitted ones keep their latency.
+  // Past `maxInFlight` scoring requests, the next one is refused at once, before its body is read, so the
+  // storefront falls back while the admitted ones keep their latency. A request takes a place only once its
+  // body has arrived: stalled bodies (bounded by REQUEST_TIMEOUT_MS) hold sockets, not scoring capacity, so a
+  // few hundred of them cannot refuse everyone. Routes are matched on the router's decoded path, so
+  // `/v1/%73core` is counted like `/v1/score`.
   let inFlight = 0
   const release = () => void inFlight--
+  const isScoring = (req: FastifyRequest) => req.routeOptions.url === '/v1/score'
+  const shed = (reply: FastifyReply) => {
+    metrics.shed.inc()
+    reply.header('Retry-After', '1')
+    return sendError(reply, 503, 'service_unavailable', `over capacity (${inFlight} scoring requests in flight, MAX_IN_FLIGHT=${config.maxInFlight}); retry after 1 s`)
+  }
 
   app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0]!
-    if (PUBLIC.has(path) || path.startsWith('/docs')) return
+    const route = req.routeOptions.url
+    // an unmatched path is a 404 (or 405) for anyone: it names nothing a key would protect
+    if (route === undefined || PUBLIC.has(route) || route.startsWith('/docs')) return
     if (!keys.verify(req.headers.authorization) && !admins.verify(req.headers.authorization)) {
       return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, 'unauthorized', 'missing or unknown API key; send Authorization: Bearer <key>')
     }
-    if (path === '/v1/score' && config.maxInFlight > 0) {
-      if (inFlight >= config.maxInFlight) {
-        metrics.shed.inc()
-        reply.header('Retry-After', '1')
-        return sendError(reply, 503, 'service_unavailable', `over capacity (${inFlight} scoring requests in flight, MAX_IN_FLIGHT=${config.maxInFlight}); retry after 1 s`)
-      }
+    if (config.maxInFlight > 0 && isScoring(req) && inFlight >= config.maxInFlight) return shed(reply)
+  })
+  if (config.maxInFlight > 0) {
+    app.addHook('preValidation', async (req, reply) => {
+      if (!isScoring(req)) return
+      if (inFlight >= config.maxInFlight) return shed(reply)
       inFlight++
       reply.raw.once('close', release)
-    }
-  })
+    })
+  }
 
   await app.register(opsRoutes, { runtime, metrics, doc })
   await app.register(scoreRoutes, { runtime, metrics })

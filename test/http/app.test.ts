@@ -513,6 +513,46 @@ describe('in-flight limit', () => {
   })
 })
 
+describe('in-flight limit and slow bodies', () => {
+  it('does not let stalled bodies take the scoring places, and counts a percent-encoded path like the plain one', async () => {
+    const { app, runtime } = await build({ MAX_IN_FLIGHT: '2' })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    const { connect } = await import('node:net')
+    const stalled = []
+    for (let i = 0; i < 5; i++) {
+      // headers and one byte of a promised 100: the body never arrives (REQUEST_TIMEOUT_MS ends it later)
+      const sock = connect(port, '127.0.0.1')
+      await new Promise((r) => sock.once('connect', r))
+      sock.on('error', () => {})
+      sock.write(`POST /v1/score HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH.authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`)
+      stalled.push(sock)
+    }
+    await new Promise((r) => setTimeout(r, 50))
+    const post = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(login()) })
+    expect((await post('/v1/score')).status).toBe(200)
+    // the router decodes %73 to s: the same route, so the same count. 12 at once, as in the test above: the
+    // first two wait on the model's batch, the rest find the places taken
+    const burst = await Promise.all(Array.from({ length: 12 }, () => app.inject({ method: 'POST', url: '/v1/%73core', headers: AUTH, payload: login() })))
+    expect(burst.filter((r) => r.statusCode === 200).length).toBe(2)
+    expect(burst.filter((r) => r.statusCode === 503).length).toBe(10)
+    for (const s of stalled) s.destroy()
+    await app.close()
+    await runtime.close()
+  })
+
+  it('answers an unknown path 404 without a key, and a known one 401', async () => {
+    const { app, runtime } = await build()
+    const unknown = await app.inject({ method: 'GET', url: '/' })
+    expect(unknown.statusCode).toBe(404)
+    expect(unknown.json().error).toBe('not_found')
+    expect((await app.inject({ method: 'POST', url: '/v1/score', payload: login() })).statusCode).toBe(401)
+    await app.close()
+    await runtime.close()
+  })
+})
+
 describe('cold start', () => {
   it('does not read the first failed login of a fresh service as a stuffing campaign', async () => {
     const { app, runtime } = await build()
