@@ -3,6 +3,8 @@ import { connect, type Socket } from 'node:net'
 export interface Reply {
   status: number
   body: string
+  /** the status line and headers, as received */
+  head: string
 }
 
 interface Pending {
@@ -58,7 +60,7 @@ class Conn {
     const close = /\r\nconnection:\s*close/i.test(head)
     if (close) this.socket.end()
     else this.onFree(this)
-    p.resolve({ status, body })
+    p.resolve({ status, body, head })
   }
 }
 

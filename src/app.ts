@@ -31,7 +31,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.bodyLimit,
-    return503OnClosing: true,
+    // Closing is answered by the hook below, with Retry-After and Connection: close (Fastify's own 503 has neither).
+    return503OnClosing: false,
     // A client that sends headers and a byte of body and then stalls holds its connection and a socket;
     // a few hundred of them would exhaust the service during a promotion. Node answers them 408 and closes.
     requestTimeout: config.requestTimeoutMs,
@@ -109,7 +110,32 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return sendError(reply, 503, 'service_unavailable', `over capacity (${inFlight} scoring requests in flight, MAX_IN_FLIGHT=${config.maxInFlight}); retry after 1 s`)
   }
 
+  // Shutdown drains instead of resetting. First, for up to SHUTDOWN_DRAIN_MS (less once no connection is open),
+  // the server still reads what arrives on open keep-alive connections and answers it 503 + Retry-After +
+  // Connection: close, so each client learns to go elsewhere from an answer rather than a reset; requests
+  // already admitted finish normally, and /readyz says "shutting down". Then server.close() stops accepting
+  // and waits for what is left, every answer closing its connection.
+  let closing = false
+  let closed = false
+  app.addHook('preClose', async () => {
+    closing = true
+    const until = Date.now() + config.shutdownDrainMs
+    while (Date.now() < until) {
+      const open = await new Promise<number>((r) => app.server.getConnections((err, n) => r(err ? 0 : n)))
+      if (open === 0) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    closed = true
+  })
+  app.addHook('onSend', async (_req, reply) => {
+    if (closed) reply.header('Connection', 'close')
+  })
+
   app.addHook('onRequest', async (req, reply) => {
+    if (closing && req.routeOptions.url !== '/readyz') {
+      reply.header('Retry-After', '1').header('Connection', 'close')
+      return sendError(reply, 503, 'service_unavailable', 'shutting down; retry after 1 s (another instance will answer)')
+    }
     const route = req.routeOptions.url
     // an unmatched path is a 404 (or 405) for anyone: it names nothing a key would protect
     if (route === undefined || PUBLIC.has(route) || route.startsWith('/docs')) return
@@ -127,7 +153,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     })
   }
 
-  await app.register(opsRoutes, { runtime, metrics, doc })
+  await app.register(opsRoutes, { runtime, metrics, doc, closing: () => closing })
   await app.register(scoreRoutes, { runtime, metrics })
   await app.register(feedbackRoutes, { runtime })
   await app.register(adminRoutes, { runtime, admins, hasAdmins: deps.adminKeys.length > 0 })

@@ -41,6 +41,7 @@ export const EnvSchema = z.object({
   DEGRADED_FLOOR: z.enum(['allow', 'challenge', 'review']).default('allow'),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000).describe('a request whose headers and body have not all arrived by then gets 408 and its connection is closed'),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(65_000).describe('idle keep-alive connections are closed after this'),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(8000).default(1000).describe('at shutdown, how long open connections are answered 503 + Retry-After + Connection: close before the server closes'),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1).describe('processes serving the port (node:cluster); needs REDIS_URL when above 1'),
 })
 
@@ -86,6 +87,8 @@ const ConfigSchema = EnvSchema.superRefine((e, ctx) => {
   /** slow clients: headers and body must arrive within this, else 408 */
   requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+  /** at shutdown: answer open connections 503 + Connection: close for up to this long (less once none are open) */
+  shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
 }))
 
 export type Config = z.output<typeof ConfigSchema>

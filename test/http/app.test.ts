@@ -553,6 +553,46 @@ describe('in-flight limit and slow bodies', () => {
   })
 })
 
+describe('shutdown', () => {
+  it('finishes the admitted request, answers one that arrives while closing 503 + Retry-After, and closes the connection instead of resetting it', async () => {
+    const { app, runtime } = await build({ MAX_IN_FLIGHT: '0' })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    const { connect } = await import('node:net')
+    const sock = connect(port, '127.0.0.1')
+    await new Promise((r) => sock.once('connect', r))
+    let received = ''
+    let reset = false
+    sock.on('data', (d: Buffer) => (received += d.toString()))
+    sock.on('error', () => (reset = true))
+    const ended = new Promise((r) => sock.once('close', r))
+    const request = (body: unknown) => {
+      const json = JSON.stringify(body)
+      return `POST /v1/score HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`
+    }
+    // the first has been admitted (its headers read, its body still arriving) when close begins; the second,
+    // pipelined behind it on the same keep-alive connection, is read while the server is closing
+    const first = request(login())
+    const cut = first.length - 5
+    sock.write(first.slice(0, cut))
+    await new Promise((r) => setTimeout(r, 200))
+    const closed = app.close()
+    sock.write(first.slice(cut) + request(login()))
+    await closed
+    await ended
+    expect(reset).toBe(false)
+    // a response's status line follows the previous body directly
+    const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))
+    expect(statuses).toEqual([200, 503])
+    const second = received.slice(received.lastIndexOf('HTTP/1.1 503'))
+    expect(second).toMatch(/^retry-after: 1\r$/im)
+    expect(second).toMatch(/^connection: close\r$/im)
+    expect(second).toContain('"error":"service_unavailable"')
+    await runtime.close()
+  })
+})
+
 describe('cold start', () => {
   it('does not read the first failed login of a fresh service as a stuffing campaign', async () => {
     const { app, runtime } = await build()
