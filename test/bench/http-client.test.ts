@@ -42,7 +42,9 @@ describe('bench load client', () => {
   it('reports status codes other than 200 with their body', async () => {
     const client = new Client(url)
     const r = await client.post('/teapot', '{}')
-    expect(r).toEqual({ status: 418, body: JSON.stringify({ error: 'teapot' }) })
+    expect({ status: r.status, body: r.body }).toEqual({ status: 418, body: JSON.stringify({ error: 'teapot' }) })
+    expect(r.head.split('\r\n')[0]).toBe("HTTP/1.1 418 I'm a Teapot")
+    expect(r.head).toMatch(/\r\ncontent-length: 18(\r\n|$)/i)
     client.close()
   })
 
