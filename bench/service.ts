@@ -21,14 +21,17 @@ import { measureCpu, serve } from '../loadtest/proc.js'
  *            bouncer-memory (not run by default) without Redis
  * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
  * request's scheduled time), with the CPU each process used. Then the `rush` scenario against Bouncer.
- *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--targets echo,naive,bouncer,bouncer-2-workers|none]
+ *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--sockets 256] [--targets echo,naive,bouncer,bouncer-2-workers|none]
  *                            [--rush-target bouncer] [--rush-scale 1] [--no-rush]
  * Writes bench/results/service.{json,md,html} and docs/performance.svg.
  */
-const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', 'rush-target': 'string', workers: 'number', 'no-rush': 'boolean', ladder: 'boolean' })
+const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', 'rush-target': 'string', workers: 'number', 'no-rush': 'boolean', ladder: 'boolean', sockets: 'number' })
 const seconds = (a.seconds as number | undefined) ?? 15
 const rate = (a.rate as number | undefined) ?? 2000
 const connections = (a.connections as number | undefined) ?? 32
+// the open-loop sender's connection cap: past it requests wait in the sender, not in the service (a storefront
+// fleet holds many more connections than one process's share of MAX_IN_FLIGHT)
+const sockets = (a.sockets as number | undefined) ?? 256
 const defaultTargets = a.ladder ? 'echo,naive,naive+velocity,naive+velocity+model,naive+velocity+model+rules,bouncer,bouncer-2-workers' : 'echo,naive,bouncer,bouncer-2-workers'
 const targets = ((a.targets as string | undefined) ?? defaultTargets).split(',').filter((t) => t !== '' && t !== 'none')
 const rushTarget = (a['rush-target'] as string | undefined) ?? 'bouncer'
@@ -78,7 +81,7 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
 interface TargetResult {
   target: string
   throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null> }
-  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
+  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; answered_latency_ms: ReturnType<typeof percentiles>; shed: number; shed_latency_ms: ReturnType<typeof percentiles> | null; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
 }
 
 const results: TargetResult[] = []
@@ -88,7 +91,7 @@ for (const name of targets) {
   if (!t) throw new Error(`unknown target ${name}; one of ${Object.keys(ENTRIES).join(', ')}`)
   const served = await serve(t.entry, port++, t.env)
   const pids = { [name]: served.proc.pid!, redis: redis.pid }
-  const client = new Client(served.url, { authorization: `Bearer ${KEY}` })
+  const client = new Client(served.url, { authorization: `Bearer ${KEY}` }, sockets)
   const post = async () => {
     const r = await client.post('/v1/score', nextBody())
     if (r.status !== 200) throw new Error(`HTTP ${r.status}`)
@@ -119,18 +122,35 @@ for (const name of targets) {
   let non2xx = 0
   let degraded = 0
   await freshState(`${name}-fixed`)
+  // a refusal that arrives after the storefront's own timeout sheds nothing: 503s get their own percentiles
+  const statuses = new Uint16Array(Math.round(rate * seconds))
   const fr = await measureCpu(pids, () =>
-    openLoop(rate, seconds, async () => {
+    openLoop(rate, seconds, async (k) => {
       const res = await client.post('/v1/score', nextBody())
+      statuses[k] = res.status
       if (res.status !== 200) non2xx++
       else if (isDegraded(res.body)) degraded++
     }),
   )
-  const fixed = { rate, requests: fr.result.requests, errors: fr.result.errors, non2xx, degraded, latency_ms: percentiles(fr.result.latencies), sender_lag_ms: percentiles(fr.result.lag), cpu: fr.cpu }
+  const of = (status: number) => fr.result.latencies.filter((_, k) => statuses[k] === status)
+  const shed = of(503)
+  const fixed = {
+    rate,
+    requests: fr.result.requests,
+    errors: fr.result.errors,
+    non2xx,
+    degraded,
+    latency_ms: percentiles(fr.result.latencies),
+    answered_latency_ms: percentiles(of(200)),
+    shed: shed.length,
+    shed_latency_ms: shed.length ? percentiles(shed) : null,
+    sender_lag_ms: percentiles(fr.result.lag),
+    cpu: fr.cpu,
+  }
   client.close()
   await served.stop()
   results.push({ target: name, throughput, fixed_rate: fixed })
-  console.log(`${name}: ${throughput.rps} req/s (closed loop, ${connections} connections), at ${rate}/s p50 ${fixed.latency_ms.p50} p99 ${fixed.latency_ms.p99} p99.9 ${fixed.latency_ms.p99_9} ms, errors ${fixed.errors + fixed.non2xx}, degraded ${fixed.degraded}`)
+  console.log(`${name}: ${throughput.rps} req/s (closed loop, ${connections} connections), at ${rate}/s p50 ${fixed.latency_ms.p50} p99 ${fixed.latency_ms.p99} p99.9 ${fixed.latency_ms.p99_9} ms, errors ${fixed.errors + fixed.non2xx}, degraded ${fixed.degraded}${fixed.shed_latency_ms ? `, shed ${fixed.shed} (503) at p50 ${fixed.shed_latency_ms.p50} p99 ${fixed.shed_latency_ms.p99} ms, answered p50 ${fixed.answered_latency_ms.p50} p99 ${fixed.answered_latency_ms.p99} ms` : ''}`)
 }
 
 let rush: Awaited<ReturnType<typeof runScenario>> | undefined
@@ -170,9 +190,9 @@ const cpuCell = (c: Record<string, number | null>) => Object.entries(c).map(([k,
 const table = [
   `Machine: ${m.cpus}× ${m.cpu}, ${m.memory_gb} GiB, Node ${m.node}; the generator, Redis and the target share the machine. ${new Date().toISOString().slice(0, 10)}, \`npm run bench:service -- --seconds ${seconds} --rate ${rate}${a.ladder ? ' --ladder' : ''}\`${workers > 1 ? ` --workers ${workers}` : ''}.`,
   '',
-  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | degraded | CPU at ${rate}/s (cores) |`,
-  '|---|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${r.target === 'echo' ? '—' : r.fixed_rate.degraded} | ${cpuCell(r.fixed_rate.cpu)} |`),
+  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | degraded | refused 503: count, p50 / p99 | CPU at ${rate}/s (cores) |`,
+  '|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${r.target === 'echo' ? '—' : r.fixed_rate.degraded} | ${r.fixed_rate.shed_latency_ms ? `${r.fixed_rate.shed}, ${r.fixed_rate.shed_latency_ms.p50} / ${r.fixed_rate.shed_latency_ms.p99} ms` : '0'} | ${cpuCell(r.fixed_rate.cpu)} |`),
   ...(rush && peak
     ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks, ${rush.degraded} degraded; holding the peak (${peak.rate}/s, ${peak.requests.toLocaleString('en')} requests): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms${ramp ? `; the ramp up to it: p50 ${ramp.latency_ms.p50}, p99 ${ramp.latency_ms.p99} ms` : ''}; whole run p99 ${rush.latency_ms.p99} ms, scenario thresholds ${rush.thresholds_ok ? 'met' : `failed (${rush.failures.join('; ')})`}; CPU ${cpuCell(rushCpu!)}.`]
     : []),
