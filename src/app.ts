@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import underPressure from '@fastify/under-pressure'
+import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Config } from './config.js'
 import { KeyRing } from './http/auth.js'
@@ -18,13 +19,17 @@ export interface AppDeps {
   /** resolved keys (server.ts generates development keys when none are configured) */
   apiKeys: string[]
   adminKeys: string[]
+  /** keys that may read /metrics and nothing else (a Prometheus scraper's bearer token); admin keys may too */
+  metricsKeys?: string[]
   /** how often load is sampled for shedding (tests sample faster) */
   pressureSampleMs?: number
   /** a pino instance (Fastify 5 takes it as loggerInstance) */
   logger?: FastifyBaseLogger
 }
 
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json', '/metrics'])
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
+// src/app.ts and dist/app.js both sit one level below the package
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 /** The HTTP layer: authentication and load shedding here, routes as plugins by concern. No scoring logic lives here. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
@@ -44,8 +49,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const { runtime } = deps
   const keys = new KeyRing(deps.apiKeys)
   const admins = new KeyRing(deps.adminKeys)
+  // /metrics names every rule and its hit counts: a scraper needs a metrics key (or an admin key), not a storefront's
+  const scrapers = new KeyRing([...deps.metricsKeys ?? [], ...deps.adminKeys])
   const metrics = new Metrics()
   metrics.watchLearning(() => runtime.learning.stats())
+  metrics.watchBuild(() => {
+    const { rules, model } = runtime.policy.current
+    return { version: VERSION, rules_version: rules.version, model_version: model ? `${model.id}@${model.version}` : 'none' }
+  })
+  runtime.scorer.timeStages(metrics.stage)
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.request(req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime / 1000)
+  })
   metrics.watchDrift(() => {
     const m = runtime.policy.current.model
     return m?.drift ? { model: `${m.id}@${m.version}`, reading: m.drift.reading() } : undefined
@@ -69,6 +84,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       maxEventLoopDelay: config.maxEventLoopDelayMs,
       sampleInterval: deps.pressureSampleMs ?? 1000,
       pressureHandler: (_req, reply, type, value) => {
+        metrics.shed('event_loop')
         reply.header('Retry-After', '1')
         sendError(reply, 503, 'service_unavailable', `over capacity (${type} ${Math.round(Number(value))} ms); retry after 1 s`)
       },
@@ -105,7 +121,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const release = () => void inFlight--
   const isScoring = (req: FastifyRequest) => req.routeOptions.url === '/v1/score'
   const shed = (reply: FastifyReply) => {
-    metrics.shed.inc()
+    metrics.shed('in_flight')
     reply.header('Retry-After', '1')
     return sendError(reply, 503, 'service_unavailable', `over capacity (${inFlight} scoring requests in flight, MAX_IN_FLIGHT=${config.maxInFlight}); retry after 1 s`)
   }
@@ -133,12 +149,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   app.addHook('onRequest', async (req, reply) => {
     if (closing && req.routeOptions.url !== '/readyz') {
+      metrics.shed('shutting_down')
       reply.header('Retry-After', '1').header('Connection', 'close')
       return sendError(reply, 503, 'service_unavailable', 'shutting down; retry after 1 s (another instance will answer)')
     }
     const route = req.routeOptions.url
     // an unmatched path is a 404 (or 405) for anyone: it names nothing a key would protect
     if (route === undefined || PUBLIC.has(route) || route.startsWith('/docs')) return
+    if (route === '/metrics') {
+      if (scrapers.verify(req.headers.authorization)) return
+      if (keys.verify(req.headers.authorization)) return sendError(reply, 403, 'forbidden', 'a storefront key cannot read /metrics: it names every rule; use a METRICS_KEYS or ADMIN_KEYS key')
+      return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, 'unauthorized', 'metrics need a METRICS_KEYS or ADMIN_KEYS key; send Authorization: Bearer <key>')
+    }
     if (!keys.verify(req.headers.authorization) && !admins.verify(req.headers.authorization)) {
       return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, 'unauthorized', 'missing or unknown API key; send Authorization: Bearer <key>')
     }

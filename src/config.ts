@@ -24,6 +24,7 @@ export const EnvSchema = z.object({
   REDIS_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(25),
   API_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
   ADMIN_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional(),
+  METRICS_KEYS: csv.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))).optional().describe('bearer keys that may read /metrics and nothing else (admin keys may too)'),
   RULES_DIR: z.string().min(1).default('rules'),
   MODEL_DIR: z.string().min(1).default('models/risk-gbt'),
   CHALLENGER_MODEL_DIR: z.string().min(1).optional(),
@@ -62,6 +63,7 @@ const ConfigSchema = EnvSchema.superRefine((e, ctx) => {
   /** undefined: the caller must generate a development key (see server.ts) */
   apiKeys: e.API_KEYS,
   adminKeys: e.ADMIN_KEYS ?? [],
+  metricsKeys: e.METRICS_KEYS ?? [],
   rulesDir: e.RULES_DIR,
   modelDir: e.MODEL_DIR,
   challengerModelDir: e.CHALLENGER_MODEL_DIR,

@@ -91,7 +91,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.decisionLog ? { log: opts.decisionLog } : {}),
     ...(config.decisionsStore !== 'off' ? { learn: learning } : {}),
-    onError: throttled((where, err, suppressed) => log.warn({ where, err: err instanceof Error ? err.message : String(err), ...(suppressed ? { suppressed } : {}) }, 'scoring stage failed; decision degraded')),
+    onError: throttled((where, err, suppressed) => log.warn({ where, err, ...(suppressed ? { suppressed } : {}) }, 'scoring stage failed; decision degraded')),
   })
   return {
     scorer,
@@ -102,7 +102,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     async close() {
       stopWatch()
       stopLearningWatch()
-      await learning.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'decision records not flushed at shutdown'))
+      await learning.close().catch((err: unknown) => log.warn({ err }, 'decision records not flushed at shutdown'))
       await store.close()
       await policy.close()
     },

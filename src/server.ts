@@ -84,13 +84,13 @@ if (config.workers > 1 && cluster.isPrimary) {
   try {
     runtime = await createRuntime(config, log, { decisionLog: (line) => log.info({ decision: line }, 'decision') })
   } catch (err) {
-    log.fatal({ err: String(err) }, 'cannot start: rules or model failed to load')
+    log.fatal({ err }, 'cannot start: rules or model failed to load')
     flushLog()
     process.exit(1)
   }
 
   // Per-request access logs are off (level warn): the decision log is the one line per request.
-  const app = await buildApp(config, { runtime, apiKeys: apiKeys ?? [], adminKeys, logger: log.child({ component: 'http' }, { level: 'warn' }) })
+  const app = await buildApp(config, { runtime, apiKeys: apiKeys ?? [], adminKeys, metricsKeys: config.metricsKeys, logger: log.child({ component: 'http' }, { level: 'warn' }) })
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) log.error({ err }, 'shutting down after error')
     await app.close()

@@ -12,11 +12,26 @@ export class Metrics {
   private readonly decisions = new Counter({ name: 'bouncer_decisions_total', help: 'Decisions by door and outcome', labelNames: ['event', 'decision'], registers: [this.registry] })
   private readonly ruleHits = new Counter({ name: 'bouncer_rule_hits_total', help: 'Rule matches by rule and mode (enforce or shadow)', labelNames: ['rule', 'mode'], registers: [this.registry] })
   private readonly degraded = new Counter({ name: 'bouncer_degraded_total', help: 'Decisions made without a part (velocity, model)', labelNames: ['part'], registers: [this.registry] })
-  /** scoring requests refused with 503 because too many were already in flight */
-  readonly shed = new Counter({ name: 'bouncer_shed_total', help: 'Scoring requests refused with 503: over MAX_IN_FLIGHT', registers: [this.registry] })
+  /** requests refused with 503 + Retry-After, by why: in_flight (MAX_IN_FLIGHT), event_loop (MAX_EVENT_LOOP_DELAY_MS), shutting_down */
+  private readonly shedTotal = new Counter({ name: 'bouncer_shed_total', help: 'Requests refused with 503 + Retry-After, by reason: in_flight (over MAX_IN_FLIGHT), event_loop (over MAX_EVENT_LOOP_DELAY_MS), shutting_down', labelNames: ['reason'], registers: [this.registry] })
+  private readonly http = new Counter({ name: 'bouncer_http_requests_total', help: 'HTTP requests answered, by route (the router pattern; "unmatched" for unknown paths), method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] })
+  private readonly httpDuration = new Histogram({
+    name: 'bouncer_http_request_duration_seconds',
+    help: 'Time from the request arriving to its answer being written, by route',
+    labelNames: ['route'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  })
+  private readonly stages = new Histogram({
+    name: 'bouncer_stage_duration_seconds',
+    help: 'Time a scored event waited on the velocity store (one round trip to Redis, or memory) and on the model (its batch included)',
+    labelNames: ['stage'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  })
   private readonly replayed = new Counter({ name: 'bouncer_replayed_total', help: 'Stored decisions returned for a repeated event_id', registers: [this.registry] })
   private readonly latency = new Histogram({
-    name: 'bouncer_score_seconds',
+    name: 'bouncer_score_duration_seconds',
     help: 'Scoring time inside the service (parse to reply)',
     labelNames: ['event'],
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
@@ -25,6 +40,28 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  shed(reason: 'in_flight' | 'event_loop' | 'shutting_down'): void {
+    this.shedTotal.inc({ reason })
+  }
+
+  request(route: string | undefined, method: string, status: number, seconds: number): void {
+    const r = route ?? 'unmatched'
+    this.http.inc({ route: r, method, status })
+    this.httpDuration.observe({ route: r }, seconds)
+  }
+
+  readonly stage = (stage: 'velocity' | 'model', seconds: number): void => {
+    this.stages.observe({ stage }, seconds)
+  }
+
+  /** What is running, read at scrape time: 1, labelled with the versions in force (they change on reload). */
+  watchBuild(current: () => { version: string; rules_version: string; model_version: string }): void {
+    new Gauge({ name: 'bouncer_build_info', help: 'The service version, rules revision and model in force (value 1)', labelNames: ['version', 'rules_version', 'model_version', 'node_version'], registers: [this.registry], collect() {
+      this.reset()
+      this.set({ ...current(), node_version: process.version }, 1)
+    } })
   }
 
   /**

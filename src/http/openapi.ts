@@ -8,7 +8,7 @@ const err = (description: string) => ({ description, content: { 'application/jso
 export function openApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: '3.0.3',
-    info: { title: 'Bouncer risk scoring API', version, description: 'Score registrations, logins and coupon claims. See CONTRACT.md.' },
+    info: { title: 'Bouncer risk scoring API', version, description: 'Score registrations, logins and coupon claims. The contract, field by field, is docs/CONTRACT.md, which ships with the service.' },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
@@ -48,7 +48,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/v1/rules/reload': { post: { summary: 'Reload rules from disk (admin key)', responses: { '200': { description: 'reloaded' }, '422': err('rules_invalid'), '403': err('forbidden') } } },
       '/v1/model': { get: { summary: 'The model in force: id, version, kind, sha256, feature count, thresholds, challenger, last reload error', responses: { '200': { description: 'model' } } } },
       '/v1/model/reload': { post: { summary: 'Reload the model from disk (admin key); the last good model keeps serving if the candidate is invalid', responses: { '200': { description: 'reloaded or unchanged' }, '422': err('model_invalid'), '403': err('forbidden') } } },
-      '/metrics': { get: { security: [], summary: 'Prometheus metrics: decisions, rule hits (shadow apart), latency, shed requests, decision records written/dropped/queued', responses: { '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (a METRICS_KEYS or ADMIN_KEYS bearer key): requests by route and status, decisions, rule hits (shadow apart), score, stage and request durations, shed requests by reason, decision records written/dropped/queued, model drift, build info', responses: { '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0 document' } } } },
       '/healthz': { get: { security: [], summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Rules and model loaded; Redis answers when configured', responses: { '200': { description: 'ready' }, '503': err('not ready') } } },

@@ -35,6 +35,9 @@ export interface ScorerDeps {
   onError?: (where: string, err: unknown) => void
 }
 
+/** Time an event spent waiting on a stage that leaves the process or batches: the velocity store and the model. */
+export type StageTimer = (stage: 'velocity' | 'model', seconds: number) => void
+
 export interface ScoreOptions {
   explain?: boolean
 }
@@ -46,6 +49,12 @@ export interface ScoreOptions {
 export class Scorer {
   private lastEventTime = 0
   private readonly clock: () => number
+  private timer: StageTimer | undefined
+
+  /** Report stage times (the HTTP layer's metrics); live mode only, where they are real. */
+  timeStages(timer: StageTimer): void {
+    if (this.d.mode === 'live') this.timer = timer
+  }
 
   constructor(private readonly d: ScorerDeps) {
     this.clock = d.clock ?? Date.now
@@ -56,14 +65,18 @@ export class Scorer {
     const { d } = this
     const live = d.mode === 'live'
     const ev = extract(req, d.policy(), this.eventTime(req), d.hash)
+    const tv = this.timer ? performance.now() : 0
     const v = await velocity(ev, d.store, { idempotencyTtlMs: d.idempotencyTtlMs, nonce: live ? randomUUID() : req.event_id, onError: d.onError })
+    this.timer?.('velocity', (performance.now() - tv) / 1000)
     if (v.status === 'replayed') {
       const response = { ...v.stored, replayed: true, latency_ms: this.latency(t0) }
       record(ev, response, d.log)
       return response
     }
     const memo = derive(ev, v)
+    const t2 = this.timer ? performance.now() : 0
     const m = await model(ev, d.onError)
+    this.timer?.('model', (performance.now() - t2) / 1000)
     const o = rules(ev)
     const { response, challenger } = await decide(ev, m, o, {
       decisionId: live ? `dec_${randomUUID()}` : `dec_${d.hash('decision', req.event_id)}`,

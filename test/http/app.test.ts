@@ -13,7 +13,7 @@ const quiet = { info() {}, warn() {}, error() {} }
 async function build(over: Record<string, string> = {}): Promise<{ app: FastifyInstance; runtime: Runtime }> {
   const config = testConfig(over)
   const runtime = await createRuntime(config, quiet)
-  const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: config.adminKeys })
+  const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: config.adminKeys, metricsKeys: config.metricsKeys })
   return { app, runtime }
 }
 
@@ -373,14 +373,23 @@ describe('HTTP errors and operations', () => {
 
   it('exposes decisions and rule hits, shadow rules apart, as Prometheus metrics', async () => {
     await score(app, login({ ip: '10.0.0.8', user_agent: 'python-requests/2.31' }))
-    const text = (await app.inject({ url: '/metrics' })).body
+    await app.inject({ url: '/no/such/path' })
+    const text = (await app.inject({ url: '/metrics', headers: ADMIN })).body
     expect(text).toMatch(/bouncer_decisions_total\{event="login",decision="\w+"\} [1-9]/)
+    // requests by the router's pattern, so unknown paths are one series and not one per path
+    expect(text).toMatch(/^bouncer_http_requests_total\{route="\/v1\/score",method="POST",status="200"\} [1-9]/m)
+    expect(text).toMatch(/^bouncer_http_requests_total\{route="unmatched",method="GET",status="404"\} [1-9]/m)
+    expect(text).toContain('bouncer_http_request_duration_seconds_bucket{le="0.005",route="/v1/score"}')
+    expect(text).toMatch(/^bouncer_stage_duration_seconds_count\{stage="velocity"\} [1-9]/m)
+    expect(text).toMatch(/^bouncer_stage_duration_seconds_count\{stage="model"\} [1-9]/m)
+    const { rules, model } = runtime.policy.current
+    expect(text).toContain(`bouncer_build_info{version="${JSON.parse(readFileSync('package.json', 'utf8')).version}",rules_version="${rules.version}",model_version="${model!.id}@${model!.version}",node_version="${process.version}"} 1`)
     expect(text).toMatch(/bouncer_rule_hits_total\{rule="shared.internal-ip",mode="shadow"\} [1-9]/)
     expect(text).toMatch(/bouncer_rule_hits_total\{rule="shared.automation-client",mode="enforce"\} [1-9]/)
-    expect(text).toContain('bouncer_score_seconds_bucket')
+    expect(text).toContain('bouncer_score_duration_seconds_bucket')
     // the decision records' queue, read at scrape time
     await runtime.learning.flush()
-    const after = (await app.inject({ url: '/metrics' })).body
+    const after = (await app.inject({ url: '/metrics', headers: ADMIN })).body
     expect(Number(/^bouncer_decision_records_written_total (\d+)$/m.exec(after)?.[1])).toBeGreaterThan(0)
     expect(after).toMatch(/^bouncer_decision_records_dropped_total 0$/m)
     expect(after).toMatch(/^bouncer_decision_records_queued 0$/m)
@@ -394,6 +403,21 @@ describe('HTTP errors and operations', () => {
     expect(r.model.probability).toBeGreaterThanOrEqual(0)
     expect(r.model.probability).toBeLessThanOrEqual(1)
     expect(r.model.probability).toBeCloseTo(runtime.policy.current.model!.probability(r.model.score)!, 3)
+  })
+
+  it('shows /metrics to a metrics or admin key only: it names every rule', async () => {
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(401)
+    expect((await app.inject({ url: '/metrics', headers: AUTH })).statusCode).toBe(403)
+    expect((await app.inject({ url: '/metrics', headers: ADMIN })).statusCode).toBe(200)
+    const scraper = await build({ METRICS_KEYS: 'scrape-key-0123456789abcdef', MAX_IN_FLIGHT: '0' })
+    const asScraper = { authorization: 'Bearer scrape-key-0123456789abcdef' }
+    const res = await scraper.app.inject({ url: '/metrics', headers: asScraper })
+    expect(res.statusCode).toBe(200)
+    expect(res.body).toContain('# TYPE bouncer_decisions_total counter')
+    // a metrics key opens nothing else
+    expect((await scraper.app.inject({ method: 'POST', url: '/v1/score', headers: { ...asScraper, 'content-type': 'application/json' }, payload: JSON.stringify(login()) })).statusCode).toBe(401)
+    await scraper.app.close()
+    await scraper.runtime.close()
   })
 
   it('reloads rules only with an admin key', async () => {
@@ -432,7 +456,7 @@ describe('load shedding', () => {
     const config = testConfig({ MAX_EVENT_LOOP_DELAY_MS: '20' })
     const runtime = await createRuntime(config, quiet)
     // 50 ms: a sample window shorter than the monitor's 10 ms resolution can be empty, which the plugin reads as infinite delay
-    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [], pressureSampleMs: 50 })
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: [], metricsKeys: ['scrape-key-0123456789abcdef'], pressureSampleMs: 50 })
     await app.ready()
     // Stall the loop well past the budget; the next sample sees it and requests are shed until a later
     // sample sees a healthy loop again.
@@ -455,6 +479,8 @@ describe('load shedding', () => {
       if ((await score(app, login())).statusCode === 200) ok++
     }
     expect(ok).toBe(1)
+    const metrics = (await app.inject({ url: '/metrics', headers: { authorization: 'Bearer scrape-key-0123456789abcdef' } })).body
+    expect(Number(/^bouncer_shed_total\{reason="event_loop"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0)
     await app.close()
     await runtime.close()
   })
@@ -477,8 +503,8 @@ describe('in-flight limit', () => {
     expect(tooMany[3]!.statusCode).toBe(503)
     // finished requests release their places: one at a time, every one is admitted
     for (let i = 0; i < 10; i++) expect((await score(app, login())).statusCode).toBe(200)
-    const metrics = (await app.inject({ url: '/metrics' })).body
-    expect(metrics).toMatch(/^bouncer_shed_total 10$/m)
+    const metrics = (await app.inject({ url: '/metrics', headers: ADMIN })).body
+    expect(metrics).toMatch(/^bouncer_shed_total\{reason="in_flight"\} 10$/m)
     await app.close()
     await runtime.close()
   })
