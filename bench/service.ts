@@ -81,7 +81,7 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
 interface TargetResult {
   target: string
   throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null> }
-  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; answered_latency_ms: ReturnType<typeof percentiles>; shed: number; shed_latency_ms: ReturnType<typeof percentiles> | null; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null> }
+  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; answered_latency_ms: ReturnType<typeof percentiles>; shed: number; shed_latency_ms: ReturnType<typeof percentiles> | null; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null>; timeline: { second: number; requests: number; shed: number; latency_ms: ReturnType<typeof percentiles> }[] }
 }
 
 const results: TargetResult[] = []
@@ -111,7 +111,8 @@ for (const name of targets) {
   )
   const r = tp.result
   const throughput = {
-    rps: Math.round(r.requests.total / (r.duration || seconds)),
+    // answered requests only: past its utilisation limit the service refuses some with 503, and a refusal is not throughput
+    rps: Math.round((r.requests.total - r.non2xx) / (r.duration || seconds)),
     latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, p99_9: r.latency.p99_9, max: r.latency.max },
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
@@ -134,6 +135,13 @@ for (const name of targets) {
   )
   const of = (status: number) => fr.result.latencies.filter((_, k) => statuses[k] === status)
   const shed = of(503)
+  // each second of the schedule apart: a start-up transient and a steady state read differently
+  const timeline = Array.from({ length: Math.ceil(seconds) }, (_, sec) => {
+    const ks = Array.from({ length: rate }, (_, i) => sec * rate + i).filter((k) => k < statuses.length)
+    const lat = ks.map((k) => fr.result.latencies[k]!)
+    return { second: sec, requests: ks.length, shed: ks.filter((k) => statuses[k] === 503).length, latency_ms: percentiles(lat) }
+  })
+  if (process.env.BENCH_TIMELINE) for (const t of timeline) console.error(`  s${t.second}: ${t.requests} sent, ${t.shed} shed, p50 ${t.latency_ms.p50} p99 ${t.latency_ms.p99} max ${t.latency_ms.max} ms`)
   const fixed = {
     rate,
     requests: fr.result.requests,
@@ -146,6 +154,7 @@ for (const name of targets) {
     shed_latency_ms: shed.length ? percentiles(shed) : null,
     sender_lag_ms: percentiles(fr.result.lag),
     cpu: fr.cpu,
+    timeline,
   }
   client.close()
   await served.stop()

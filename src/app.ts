@@ -2,8 +2,11 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import underPressure from '@fastify/under-pressure'
 import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Config } from './config.js'
+import { AdmissionLimit } from './http/admission.js'
 import { KeyRing } from './http/auth.js'
 import { clientErrorHandler, errorHandler, sendError } from './http/errors.js'
 import { Metrics } from './http/metrics.js'
@@ -26,6 +29,9 @@ export interface AppDeps {
   /** a pino instance (Fastify 5 takes it as loggerInstance) */
   logger?: FastifyBaseLogger
 }
+
+/** `/v1/score`, optionally with a query string: the raw URL, before any decoding */
+const isScorePath = (url: string | undefined) => url !== undefined && url.startsWith('/v1/score') && (url.length === 9 || url.charCodeAt(9) === 63)
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
 // src/app.ts and dist/app.js both sit one level below the package
@@ -118,12 +124,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // few hundred of them cannot refuse everyone. Routes are matched on the router's decoded path, so
   // `/v1/%73core` is counted like `/v1/score`.
   let inFlight = 0
-  const release = () => void inFlight--
   const isScoring = (req: FastifyRequest) => req.routeOptions.url === '/v1/score'
   const shed = (reply: FastifyReply) => {
     metrics.shed('in_flight')
     reply.header('Retry-After', '1')
-    return sendError(reply, 503, 'service_unavailable', `over capacity (${inFlight} scoring requests in flight, MAX_IN_FLIGHT=${config.maxInFlight}); retry after 1 s`)
+    return sendError(reply, 503, 'service_unavailable', `over capacity (${inFlight} scoring requests in flight, limit ${admission.limit} of MAX_IN_FLIGHT=${config.maxInFlight}); retry after 1 s`)
   }
 
   // Shutdown drains instead of resetting. First, for up to SHUTDOWN_DRAIN_MS (less once no connection is open),
@@ -164,14 +169,53 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (!keys.verify(req.headers.authorization) && !admins.verify(req.headers.authorization)) {
       return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, 'unauthorized', 'missing or unknown API key; send Authorization: Bearer <key>')
     }
-    if (config.maxInFlight > 0 && isScoring(req) && inFlight >= config.maxInFlight) return shed(reply)
+    if (config.maxInFlight > 0 && isScoring(req) && inFlight >= admission.limit) return shed(reply)
   })
   if (config.maxInFlight > 0) {
     app.addHook('preValidation', async (req, reply) => {
       if (!isScoring(req)) return
-      if (inFlight >= config.maxInFlight) return shed(reply)
+      if (inFlight >= admission.limit) return shed(reply)
       inFlight++
-      reply.raw.once('close', release)
+      const admitted = performance.now()
+      reply.raw.once('close', () => {
+        inFlight--
+        admission.observe(performance.now() - admitted)
+      })
+    })
+  }
+
+  // Refusing fast: the checks above run after Fastify has routed the request and run its hooks, which under
+  // overload is work the refusal cannot afford (the refusals then queue behind the admitted requests and
+  // arrive seconds late). So a POST to the plain scoring path is refused here, in Node's request event,
+  // before Fastify sees it: a pre-built 503 and nothing else, the body left to Node to discard. Anything this
+  // cheap check does not recognise (a percent-encoded path, say) still meets the hooks' count above.
+  // The in-flight limit adapts to the loop's utilisation (src/http/admission.ts): a fixed limit lets admitted
+  // work take the whole loop under overload, and then refusals, too, arrive seconds late.
+  const admission = new AdmissionLimit(config.maxInFlight, Math.min(64, config.maxInFlight), config.admissionTargetUtilization)
+  if (config.maxInFlight > 0 && config.admissionTargetUtilization < 1) {
+    let last = performance.eventLoopUtilization()
+    const t = setInterval(() => {
+      const now = performance.eventLoopUtilization()
+      admission.update(performance.eventLoopUtilization(now, last).utilization)
+      last = now
+    }, 100)
+    t.unref()
+    app.addHook('onClose', async () => clearInterval(t))
+  }
+  metrics.watchAdmission(() => admission.limit)
+  if (config.maxInFlight > 0) {
+    const body = JSON.stringify({ error: 'service_unavailable', message: 'over capacity (scoring requests in flight at the admission limit, refused on arrival); retry after 1 s' })
+    const head = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '1' }
+    const handlers = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[]
+    app.server.removeAllListeners('request')
+    app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (inFlight >= admission.limit && req.method === 'POST' && !closing && isScorePath(req.url)) {
+        metrics.shed('in_flight')
+        res.writeHead(503, head).end(body)
+        metrics.request('/v1/score', 'POST', 503, 0)
+        return
+      }
+      for (const h of handlers) h(req, res)
     })
   }
 

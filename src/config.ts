@@ -37,6 +37,7 @@ export const EnvSchema = z.object({
   DECISIONS_MAX_LEN: z.coerce.number().int().min(1000).default(1_000_000).describe('decision records a Redis stream keeps (approximate trim); about 1.1 KB each'),
   BODY_LIMIT: z.coerce.number().int().positive().default(64 * 1024),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
+  ADMISSION_TARGET_UTILIZATION: z.coerce.number().min(0.5).max(1).default(0.9).describe('the event-loop utilisation past which, with a standing queue (the fastest answer of a 100 ms window over 10 ms), the in-flight limit shrinks toward min(64, MAX_IN_FLIGHT); it grows back to MAX_IN_FLIGHT once either signal clears; 1 keeps MAX_IN_FLIGHT fixed'),
   MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(256),
   RULES_WATCH: z.enum(['true', 'false', '1', '0']).default('true'),
   DEGRADED_FLOOR: z.enum(['allow', 'challenge', 'review']).default('allow'),
@@ -81,6 +82,8 @@ const ConfigSchema = EnvSchema.superRefine((e, ctx) => {
   maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
   /** scoring requests one process works on at once; past it a request gets 503 at once (0: no limit) */
   maxInFlight: e.MAX_IN_FLIGHT,
+  /** the loop utilisation the in-flight limit adapts to (1: a fixed MAX_IN_FLIGHT) */
+  admissionTargetUtilization: e.ADMISSION_TARGET_UTILIZATION,
   /** reload rules and lists when their files change */
   rulesWatch: e.RULES_WATCH === 'true' || e.RULES_WATCH === '1',
   /** the least severe decision an event scored without velocity can get */

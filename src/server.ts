@@ -97,6 +97,6 @@ if (config.workers > 1 && cluster.isPrimary) {
     await runtime.close()
     flushLog()
   })
-  await app.listen({ port: config.port, host: config.host })
+  await app.listen({ port: config.port, host: config.host, backlog: 4096 })
   log.info({ port: config.port, store: runtime.store.kind, rules: runtime.policy.current.rules.version, model: runtime.policy.current.model?.version }, 'bouncer listening')
 }

@@ -56,6 +56,11 @@ export class Metrics {
     this.stages.observe({ stage }, seconds)
   }
 
+  /** the adaptive in-flight limit, read at scrape time */
+  watchAdmission(limit: () => number): void {
+    new Gauge({ name: 'bouncer_admission_limit', help: 'Scoring requests admitted at once now: MAX_IN_FLIGHT, lowered while the event loop is busier than ADMISSION_TARGET_UTILIZATION', registers: [this.registry], collect() { this.set(limit()) } })
+  }
+
   /** What is running, read at scrape time: 1, labelled with the versions in force (they change on reload). */
   watchBuild(current: () => { version: string; rules_version: string; model_version: string }): void {
     new Gauge({ name: 'bouncer_build_info', help: 'The service version, rules revision and model in force (value 1)', labelNames: ['version', 'rules_version', 'model_version', 'node_version'], registers: [this.registry], collect() {

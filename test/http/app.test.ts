@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { ScoreResponse } from '../../src/events/schemas.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
+import { MemoryStore } from '../../src/velocity/memory-store.js'
+import type { VelocityStore } from '../../src/velocity/store.js'
 import { ADMIN, AUTH, claim, login, registration, testConfig, uniq } from '../helpers.js'
 
 const quiet = { info() {}, warn() {}, error() {} }
@@ -382,6 +384,10 @@ describe('HTTP errors and operations', () => {
     expect(text).toContain('bouncer_http_request_duration_seconds_bucket{le="0.005",route="/v1/score"}')
     expect(text).toMatch(/^bouncer_stage_duration_seconds_count\{stage="velocity"\} [1-9]/m)
     expect(text).toMatch(/^bouncer_stage_duration_seconds_count\{stage="model"\} [1-9]/m)
+    // the adaptive limit, between its floor and MAX_IN_FLIGHT (where it sits unless earlier tests' bursts lowered it)
+    const limit = Number(/^bouncer_admission_limit (\d+)$/m.exec(text)?.[1])
+    expect(limit).toBeGreaterThanOrEqual(Math.min(64, testConfig().maxInFlight))
+    expect(limit).toBeLessThanOrEqual(testConfig().maxInFlight)
     const { rules, model } = runtime.policy.current
     expect(text).toContain(`bouncer_build_info{version="${JSON.parse(readFileSync('package.json', 'utf8')).version}",rules_version="${rules.version}",model_version="${model!.id}@${model!.version}",node_version="${process.version}"} 1`)
     expect(text).toMatch(/bouncer_rule_hits_total\{rule="shared.internal-ip",mode="shadow"\} [1-9]/)
@@ -625,6 +631,53 @@ describe('cold start', () => {
     const res = (await score(app, login({ ip: '240e:3b0:1234:5678::1', outcome: 'failure', user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36' }), '?explain=1')).json()
     expect(res.features['site.login_failure_ratio_10m']).toBeLessThan(0.2)
     expect(res.decision).toBe('allow')
+    await app.close()
+    await runtime.close()
+  })
+})
+
+describe('refusing fast', () => {
+  it('refuses a scoring request while every place is taken from the request event, and the connection stays usable', async () => {
+    const config = testConfig({ MAX_IN_FLIGHT: '2' })
+    // a store that holds every batch until released: the admitted requests stay in flight as long as the test wants
+    const inner = new MemoryStore()
+    let open!: () => void
+    const gate = new Promise<void>((r) => (open = r))
+    const store: VelocityStore = Object.assign(Object.create(inner) as VelocityStore, { execute: async (b: Parameters<VelocityStore['execute']>[0]) => (await gate, inner.execute(b)) })
+    const runtime = await createRuntime(config, quiet, { store })
+    const app = await buildApp(config, { runtime, apiKeys: config.apiKeys!, adminKeys: config.adminKeys })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    const url = `http://127.0.0.1:${port}/v1/score`
+    const held = [0, 1].map(() => fetch(url, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(login()) }))
+    await new Promise((r) => setTimeout(r, 100))
+    const { connect } = await import('node:net')
+    const sock = connect(port, '127.0.0.1')
+    await new Promise((r) => sock.once('connect', r))
+    let received = ''
+    sock.on('data', (d) => (received += d.toString()))
+    // two requests pipelined on one keep-alive connection, bodies and all: both refused, the second after
+    // Node has discarded the first one's unread body
+    const body = JSON.stringify(login())
+    const req = `POST /v1/score?explain=1 HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    sock.write(req + req)
+    for (let i = 0; i < 100 && (received.match(/HTTP\/1\.1 /g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 20))
+    const answers = received.split(/(?=HTTP\/1\.1 )/)
+    expect(answers.map((a) => a.slice(9, 12))).toEqual(['503', '503'])
+    expect(answers[0]).toMatch(/\r\nretry-after: 1\r\n/i)
+    // refused in Node's request event, not by the hooks (whose message counts the requests in flight)
+    expect(JSON.parse(answers[0]!.split('\r\n\r\n')[1]!)).toEqual({ error: 'service_unavailable', message: 'over capacity (scoring requests in flight at the admission limit, refused on arrival); retry after 1 s' })
+    open()
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200])
+    // places free again: the same connection is admitted
+    received = ''
+    sock.write(req)
+    for (let i = 0; i < 100 && !received.includes('\r\n\r\n{'); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(received.slice(9, 12)).toBe('200')
+    const metrics = (await app.inject({ url: '/metrics', headers: ADMIN })).body
+    expect(metrics).toMatch(/^bouncer_shed_total\{reason="in_flight"\} 2$/m)
+    sock.destroy()
     await app.close()
     await runtime.close()
   })
