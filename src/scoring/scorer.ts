@@ -69,7 +69,9 @@ export class Scorer {
     const v = await velocity(ev, d.store, { idempotencyTtlMs: d.idempotencyTtlMs, nonce: live ? randomUUID() : req.event_id, onError: d.onError })
     this.timer?.('velocity', (performance.now() - tv) / 1000)
     if (v.status === 'replayed') {
-      const response = { ...v.stored, replayed: true, latency_ms: this.latency(t0) }
+      const s = v.stored
+      // the first answer's key order, with the retry's own id, type, flag and latency
+      const response: ScoreResponse = { event_id: req.event_id, event: req.event, decision: s.decision, score: s.score, reasons: s.reasons, model: s.model, rules: s.rules, degraded: s.degraded, replayed: true, latency_ms: this.latency(t0), decision_id: s.decision_id }
       record(ev, response, d.log)
       return response
     }

@@ -99,7 +99,7 @@ describe('derive', () => {
     const reg = extract(req(registration({ account_id, device: { id: 'd-1', platform: 'ios' } })), policy, NOW, hash)
     const v = await velocity(reg, store, opts)
     derive(reg, v)
-    await persist(reg, { decision: 'review', score: 85, reasons: [{ code: 'DEVICE_FARM', rule: 'x', action: 'review', detail: '' }] } as never, null, store, { idempotencyTtlMs: 60_000, urgent: true })
+    await persist(reg, { event_id: reg.req.event_id, event: 'registration', decision: 'review', score: 85, reasons: [{ code: 'DEVICE_FARM', rule: 'x', action: 'review', detail: '' }], model: null, rules: { version: 'test', matched: ['x'], shadow_matched: [] }, degraded: [], replayed: false, latency_ms: 0, decision_id: 'dec_test' }, null, store, { idempotencyTtlMs: 60_000, urgent: true })
     const c = extract(req(claim({ account_id, device: { id: 'd-2', platform: 'android' }, ip: '47.74.1.1' })), policy, NOW + 60_000, hash)
     derive(c, await velocity(c, store, opts))
     expect(c.features).toMatchObject({ 'account.known': true, 'account.age_s': 60, 'account.reg_score': 85, 'account.reg_flagged': true, 'account.reg_reasons': 'DEVICE_FARM', 'account.reg_same_device': false })

@@ -69,7 +69,7 @@ describe('Redis failure and recovery', () => {
       // the stage failures are logged in an operator's words, not the client's internals, and not once per event
       const failures = lines.filter((l) => l.msg.startsWith('scoring stage failed'))
       expect(failures).toHaveLength(1)
-      expect(String(failures[0]!.obj.err)).toMatch(/^Redis is not connected: /)
+      expect((failures[0]!.obj.err as Error).message).toMatch(/^Redis is not connected: /)
       expect(JSON.stringify(lines)).not.toContain("Stream isn't writeable")
     } finally {
       await app.close()

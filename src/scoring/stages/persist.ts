@@ -2,11 +2,12 @@ import type { ScoreResponse } from '../../events/schemas.js'
 import type { VelocityStore } from '../../velocity/store.js'
 import { ACCOUNT_TTL_MS, type AccountMemo } from '../account-memory.js'
 import type { ScoringEvent } from '../event.js'
+import { encodeStored } from '../stored-decision.js'
 
 /**
  * Stage 7: the answer is stored under the event id, so a retry gets it back, and a registration's verdict
- * becomes the account's memory. Stored without `features` or latency: a retry gets the decision, not one
- * caller's explain view. Nothing is stored when velocity was unavailable (there is no claim to complete).
+ * becomes the account's memory. Stored compact (src/scoring/stored-decision.ts), without `features` or latency: a retry gets
+ * the decision, not one caller's explain view. Nothing is stored when velocity was unavailable (there is no claim to complete).
  * Returns the write, which replay awaits and the live path lets run behind the reply.
  */
 export function persist(ev: ScoringEvent, response: ScoreResponse, memo: AccountMemo | null, store: VelocityStore, o: { idempotencyTtlMs: number; urgent: boolean }): Promise<void> | undefined {
@@ -15,8 +16,8 @@ export function persist(ev: ScoringEvent, response: ScoreResponse, memo: Account
   return store.finalize({
     idempotencyKey: ev.idempotencyKey,
     idempotencyTtlMs: o.idempotencyTtlMs,
-    // `rh`: the request's hash, so a retry with another body under the same event_id is refused
-    response: JSON.stringify({ ...response, rh: ev.requestHash }),
+    // with the request's hash, so a retry with another body under the same event_id is refused
+    response: encodeStored(response, ev.requestHash),
     urgent: o.urgent,
     account:
       req.event === 'registration'

@@ -1,7 +1,7 @@
-import type { ScoreResponse } from '../../events/schemas.js'
 import { PENDING_PREFIX, type Batch, type BatchResult, type VelocityStore } from '../../velocity/store.js'
 import { ACCOUNT_TTL_MS } from '../account-memory.js'
 import type { ScoringEvent } from '../event.js'
+import { decodeStored, type Stored } from '../stored-decision.js'
 
 export class ConflictError extends Error {
   constructor() {
@@ -22,7 +22,7 @@ export class EventIdReused extends ConflictError {
 /** What the store gave back: the counters (written into the event's features), or the answer already given. */
 export type Velocity =
   | { status: 'fresh'; account: string | null; referrer: string | null }
-  | { status: 'replayed'; stored: ScoreResponse }
+  | { status: 'replayed'; stored: Stored }
   | { status: 'unavailable' }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -61,7 +61,7 @@ export async function velocity(ev: ScoringEvent, store: VelocityStore, o: { idem
     return { status: 'unavailable' }
   }
   if (result.status === 'replayed') {
-    const { rh, ...stored } = JSON.parse(result.stored) as ScoreResponse & { rh?: string }
+    const { stored, rh } = decodeStored(result.stored)
     if (rh !== undefined && rh !== ev.requestHash) throw new EventIdReused(req.event_id)
     return { status: 'replayed', stored }
   }
