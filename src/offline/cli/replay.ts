@@ -30,7 +30,7 @@ const shadowHits: Record<string, number> = {}
 const labelled = { fraud: 0, fraudNotAllowed: 0, legit: 0, legitNotAllowed: 0 }
 let errors = 0
 try {
-  for await (const row of replay(lines, { rules: (a.rules as string | undefined) ?? process.env.RULES_DIR ?? 'rules', model, explain: a.explain === true })) {
+  for await (const row of replay(lines, { rules: (a.rules as string | undefined) ?? process.env.RULES_DIR ?? 'rules', model, explain: a.explain === true, progress: { label: `replaying ${String(a.events)}` } })) {
     if (!row.ok) {
       errors++
       out.write(JSON.stringify({ ...(row.eventId ? { event_id: row.eventId } : {}), line: row.line, ...row.error }) + '\n')

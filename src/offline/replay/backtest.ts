@@ -67,7 +67,7 @@ export async function backtest(lines: string[], opts: { a: string; b: string; mo
   const labels: (string | undefined)[] = []
   let versionA = ''
   let versionB = ''
-  for await (const r of replay(lines, { rules: opts.a, model: opts.model })) {
+  for await (const r of replay(lines, { rules: opts.a, model: opts.model, progress: { label: `scoring with ${opts.a}`, total: lines.length } })) {
     if (!r.ok) {
       sa.invalid++
       resA.push(null)
@@ -81,7 +81,7 @@ export async function backtest(lines: string[], opts: { a: string; b: string; mo
   }
   const changes: (Change & { rank: number; order: number })[] = []
   let i = 0
-  for await (const r of replay(lines, { rules: opts.b, model: opts.model })) {
+  for await (const r of replay(lines, { rules: opts.b, model: opts.model, progress: { label: `scoring with ${opts.b}`, total: lines.length } })) {
     const prior = resA[i]
     const label = labels[i]
     const order = i++

@@ -7,6 +7,7 @@ import type { DecisionLog } from '../../scoring/decision-log.js'
 import { sharedSignalData } from '../../signals/shared-data.js'
 import { UaAnalyzer } from '../../signals/useragent.js'
 import { makeHasher } from '../../util/hash.js'
+import { progress } from '../../util/progress.js'
 import { MemoryStore } from '../../velocity/memory-store.js'
 
 /** Fields a replay line may carry beside the /v1/score body: the label, and the simulator's metadata. */
@@ -20,6 +21,8 @@ export interface ReplayOptions {
   explain?: boolean
   /** a decision log for the replayed answers */
   log?: (line: DecisionLog) => void
+  /** a progress line on stderr when it is a terminal: what is being scored, and how many lines when known */
+  progress?: { label: string; total?: number }
 }
 
 export type ReplayRow =
@@ -48,9 +51,11 @@ export function createReplayScorer(opts: ReplayOptions): Scorer {
 
 export async function* replay(lines: AsyncIterable<string> | Iterable<string>, opts: ReplayOptions): AsyncGenerator<ReplayRow> {
   const scorer = createReplayScorer(opts)
+  const shown = opts.progress ? progress(opts.progress.label, opts.progress.total) : undefined
   let n = 0
   for await (const text of lines) {
     n++
+    shown?.tick()
     if (text.trim() === '') continue
     let obj: Record<string, unknown>
     try {
@@ -77,4 +82,5 @@ export async function* replay(lines: AsyncIterable<string> | Iterable<string>, o
     const label = side.label === 'fraud' || side.label === 'legit' ? side.label : undefined
     yield { ok: true, response, label, side }
   }
+  shown?.done()
 }

@@ -4,6 +4,7 @@
  * feature index. Thresholds are float32 so the exported ONNX graph splits exactly where the trainer did.
  */
 import { leafValue, type GbtModel, type Tree } from '../../model/trees.js'
+import { progress } from '../../util/progress.js'
 
 export interface GbtOptions {
   trees: number
@@ -59,7 +60,9 @@ export function trainGbt(rows: Float32Array[], labels: Uint8Array, o: GbtOptions
   const trees: Tree[] = []
   const nodeOf = new Int32Array(n)
 
+  const shown = progress('fitting trees', o.trees, { every: 1 })
   for (let t = 0; t < o.trees; t++) {
+    shown.tick()
     for (let i = 0; i < n; i++) {
       const p = 1 / (1 + Math.exp(-raw[i]!))
       g[i] = p - labels[i]!
@@ -146,5 +149,6 @@ export function trainGbt(rows: Float32Array[], labels: Uint8Array, o: GbtOptions
     for (let i = 0; i < n; i++) raw[i]! += leafValue(tree, rows[i]!)
     trees.push(tree)
   }
+  shown.done()
   return { base, trees, features: F }
 }
