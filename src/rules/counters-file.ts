@@ -16,7 +16,7 @@ const keyField = z.string().transform((v, ctx) => {
   return f
 })
 
-const CounterSchema = z.strictObject({
+export const CounterSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, 'namespace.name, lower case (the features are name_window)'),
   description: z.string().min(1),
   events: z.array(z.enum(EVENT_TYPES)).min(1).describe('events that add to the counter'),

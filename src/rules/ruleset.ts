@@ -18,7 +18,7 @@ export type Action = Decision
 export const RuleSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, dot, dash or underscore'),
   event: z.union([z.enum(EVENT_TYPES), z.array(z.enum(EVENT_TYPES)).min(1)]),
-  when: z.string().min(1),
+  when: z.string().min(1).describe('a CEL condition over the features (rules/README.md lists them); a comparison with an absent number is false'),
   action: Action,
   code: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'UPPER_SNAKE_CASE'),
   description: z.string().min(1),
