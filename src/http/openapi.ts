@@ -4,6 +4,19 @@ import { ErrorResponse, FeedbackRequest, ScoreRequest, ScoreResponse } from '../
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' })
 const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
 
+// one component per door, so the request's `event` is an OpenAPI discriminator: generators give each door
+// its own type, and the docs show each door's fields apart
+const DOORS = { registration: 'RegistrationEvent', login: 'LoginEvent', coupon_claim: 'CouponClaimEvent' } as const
+const doorSchemas = () => {
+  const out: Record<string, unknown> = {}
+  for (const variant of ScoreRequest.options) {
+    const door = variant.shape.event.value as keyof typeof DOORS
+    out[DOORS[door]] = schema(variant)
+  }
+  const mapping = Object.fromEntries(Object.entries(DOORS).map(([door, name]) => [door, `#/components/schemas/${name}`]))
+  return { ...out, ScoreRequest: { oneOf: Object.values(mapping).map(($ref) => ({ $ref })), discriminator: { propertyName: 'event', mapping } } }
+}
+
 /** The OpenAPI document, generated from the same zod schemas the service validates with. */
 export function openApiDocument(version: string): Record<string, unknown> {
   return {
@@ -12,7 +25,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
-        ScoreRequest: schema(ScoreRequest),
+        ...doorSchemas(),
         ScoreResponse: z.toJSONSchema(ScoreResponse, { target: 'openapi-3.0', unrepresentable: 'any' }),
         FeedbackRequest: schema(FeedbackRequest),
         Error: z.toJSONSchema(ErrorResponse, { target: 'openapi-3.0' }),

@@ -358,7 +358,15 @@ describe('HTTP errors and operations', () => {
     expect(rules.rules.find((r: { id: string }) => r.id === 'shared.internal-ip')).toMatchObject({ mode: 'shadow' })
     const doc = (await app.inject({ url: '/openapi.json' })).json()
     expect(doc.paths['/v1/score'].post).toBeTruthy()
-    expect(JSON.stringify(doc.components.schemas.ScoreRequest)).toContain('coupon_claim')
+    // `event` discriminates the request: each door's component accepts exactly its own event name
+    const request = doc.components.schemas.ScoreRequest
+    expect(request.discriminator.propertyName).toBe('event')
+    expect(Object.keys(request.discriminator.mapping).sort()).toEqual(['coupon_claim', 'login', 'registration'])
+    for (const [door, ref] of Object.entries(request.discriminator.mapping as Record<string, string>)) {
+      const component = doc.components.schemas[ref.replace('#/components/schemas/', '')]
+      expect(component.properties.event.enum ?? [component.properties.event.const], door).toEqual([door])
+      expect(component.required, door).toContain('event_id')
+    }
     expect((await app.inject({ url: '/docs/' })).statusCode).toBe(200)
   })
 
