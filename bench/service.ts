@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import { parseArgs } from '../src/offline/cli/args.js'
@@ -6,6 +6,7 @@ import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 import { isDegraded, runScenario } from '../loadtest/run.js'
 import { loadScenario } from '../loadtest/scenario.js'
 import { startRedis } from '../test/setup/redis-server.js'
+import { serviceCharts, type ServiceReport } from './charts.js'
 import { Client } from './http-client.js'
 import { machine, writeResult } from './machine.js'
 import { openLoop, percentiles } from './open-loop.js'
@@ -207,33 +208,11 @@ const table = [
     : []),
 ].join('\n')
 
-/** Percentile bars per target at the fixed rate, log scale: the chart for README and the HTML report. */
-function svg(): string {
-  const W = 720
-  const rowH = 34
-  const H = 60 + results.length * rowH * 4
-  const maxV = Math.max(...results.map((r) => r.fixed_rate.latency_ms.p99_9), 1)
-  const x = (v: number) => 150 + (Math.log10(Math.max(v, 0.05)) - Math.log10(0.05)) / (Math.log10(maxV * 2) - Math.log10(0.05)) * (W - 180)
-  const colors: Record<string, string> = { p50: '#4c78a8', p99: '#f58518', p99_9: '#e45756' }
-  let y = 40
-  const parts: string[] = [`<text x="10" y="20" font-size="14" font-family="sans-serif">Latency at ${rate} req/s (ms, log scale), ${m.cpus}× ${m.cpu}</text>`]
-  for (const r of results) {
-    parts.push(`<text x="10" y="${y + 14}" font-size="13" font-family="sans-serif" font-weight="bold">${r.target}</text>`)
-    for (const k of ['p50', 'p99', 'p99_9'] as const) {
-      const v = r.fixed_rate.latency_ms[k]
-      parts.push(`<text x="90" y="${y + 14}" font-size="11" font-family="sans-serif">${k.replace('_', '.')}</text><rect x="150" y="${y + 3}" width="${Math.max(1, x(v) - 150)}" height="14" fill="${colors[k]}"/><text x="${x(v) + 4}" y="${y + 14}" font-size="11" font-family="sans-serif">${v}</text>`)
-      y += 20
-    }
-    y += 14
-  }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Math.max(H, y + 10)}" viewBox="0 0 ${W} ${Math.max(H, y + 10)}"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`
-}
-
 mkdirSync('bench/results', { recursive: true })
 mkdirSync('docs', { recursive: true })
 const json = writeResult('service', { seconds, rate, connections, workers, results, throughput_ratio_to_echo: ratio, rush: rush ? { ...rush, cpu: rushCpu, peak, ramp } : null })
 writeFileSync('bench/results/service.md', table + '\n')
-writeFileSync('docs/performance.svg', svg() + '\n')
-writeFileSync('bench/results/service.html', `<!doctype html><meta charset="utf-8"><title>Bouncer service benchmark</title><body style="font-family:sans-serif;max-width:900px;margin:2em auto"><h1>Service benchmark</h1><pre>${table.replace(/</g, '&lt;')}</pre>${svg()}</body>\n`)
-console.log(`\n${table}\n\nthroughput vs echo: ${ratio ?? 'n/a'}\nwritten to ${json}, bench/results/service.md, bench/results/service.html, docs/performance.svg`)
+const charts = serviceCharts(JSON.parse(readFileSync(json, 'utf8')) as ServiceReport, table)
+for (const [file, body] of Object.entries(charts)) writeFileSync(file, body.endsWith('\n') ? body : body + '\n')
+console.log(`\n${table}\n\nthroughput vs echo: ${ratio ?? 'n/a'}\nwritten to ${json}, bench/results/service.md, ${Object.keys(charts).join(', ')}`)
 process.exit(0)

@@ -22,6 +22,8 @@ export interface RunResult {
   latency_ms: ReturnType<typeof percentiles> & { p95: number }
   /** per stage of the scenario: its target rate and what it got */
   stages: { stage: number; rate: number; requests: number; errors: number; latency_ms: ReturnType<typeof percentiles> }[]
+  /** per second of the schedule, by when requests were due: the rush's latency over time */
+  timeline: { second: number; requests: number; errors: number; latency_ms: ReturnType<typeof percentiles> }[]
   thresholds_ok: boolean
   failures: string[]
 }
@@ -95,6 +97,9 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
     const idx = plan.flatMap((x, i) => (x.stage === stage ? [i] : []))
     return { stage, rate: st.rate * (opts.scale ?? 1), requests: idx.length, errors: idx.reduce((n, i) => n + failed[i]!, 0), latency_ms: percentiles(idx.map((i) => lat[i]!)) }
   })
+  const bySecond: number[][] = []
+  plan.forEach((x, i) => (bySecond[Math.floor(x.at)] ??= []).push(i))
+  const timeline = Array.from(bySecond, (idx = [], second) => ({ second, requests: idx.length, errors: idx.reduce((n, i) => n + failed[i]!, 0), latency_ms: percentiles(idx.map((i) => lat[i]!)) }))
   const sorted = Array.from(lat).sort((x, y) => x - y)
   const p95 = Math.round(sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)]! * 1000) / 1000
   const errorRate = plan.length ? errors / plan.length : 0
@@ -103,7 +108,7 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
   if (p.p99 > s.thresholds.p99_ms) failures.push(`p99 ${p.p99} ms > ${s.thresholds.p99_ms} ms`)
   if (errorRate > s.thresholds.error_rate) failures.push(`error rate ${errorRate} > ${s.thresholds.error_rate}`)
   if (failedChecks > 0) failures.push(`${failedChecks} responses failed the shape checks`)
-  return { scenario: s.name, requests: plan.length, errors, failed_checks: failedChecks, degraded, error_rate: errorRate, latency_ms: { ...p, p95 }, stages, thresholds_ok: failures.length === 0, failures }
+  return { scenario: s.name, requests: plan.length, errors, failed_checks: failedChecks, degraded, error_rate: errorRate, latency_ms: { ...p, p95 }, stages, timeline, thresholds_ok: failures.length === 0, failures }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
