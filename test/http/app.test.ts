@@ -23,9 +23,10 @@ const score = (app: FastifyInstance, body: unknown, query = '') =>
   app.inject({ method: 'POST', url: `/v1/score${query}`, headers: { ...AUTH, 'content-type': 'application/json' }, payload: JSON.stringify(body) })
 
 // The same integration suite runs on the embedded store, a real redis-server and a real 3-master cluster.
-// The Redis budget is generous and the in-flight limit off here: these tests are about results, and a
-// 1,000-request burst in one process on a shared machine can hold a reply past the production 25 ms, or be
-// shed past 256 in flight (budget, degrading and shedding have their own tests).
+// The Redis budget is generous and the in-flight limit off here (the event-loop limit is off in every test
+// config): these tests are about results, and a 1,000-request burst in one process on a shared machine can
+// hold a reply past the production 25 ms, or be shed past 256 in flight (budget, degrading and shedding have
+// their own tests).
 describe.each([
   ['memory', () => ({ MAX_IN_FLIGHT: '0' })],
   ['redis', () => ({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: `t${uniq('p').replaceAll('-', '')}:`, REDIS_TIMEOUT_MS: '3000', MAX_IN_FLIGHT: '0' })],
