@@ -74,7 +74,8 @@ function legend(x: number, y: number, items: [string, string][]): string[] {
 /** Percentile bars per target, log scale. */
 export function latencyChart(results: TargetLatency[], title: string): string {
   const W = 760
-  const left = 150
+  // the target names sit left of the bars, in bold 12 px: as wide as the longest needs
+  const left = Math.max(150, Math.ceil(20 + Math.max(...results.map((r) => r.target.length)) * 12 * 0.62))
   const right = 70 // room for the longest value label past the longest bar
   const barH = 11
   const groupH = 3 * (barH + 3) + 14

@@ -32,6 +32,11 @@ const overlaps = (svg: string) => {
   }
   return out
 }
+/** labels that cross a bar */
+const onBars = (svg: string) => {
+  const bars = [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="#(?!fff)/g)].map((m) => ({ x0: Number(m[1]), y0: Number(m[2]), x1: Number(m[1]) + Number(m[3]), y1: Number(m[2]) + Number(m[4]) }))
+  return labels(svg).filter((t) => bars.some((b) => t.x0 < b.x1 && b.x0 < t.x1 && t.y0 < b.y1 && b.y0 < t.y1)).map((t) => t.s)
+}
 const size = (svg: string) => {
   const m = /width="(\d+)" height="(\d+)"/.exec(svg)!
   return { w: Number(m[1]), h: Number(m[2]) }
@@ -64,6 +69,9 @@ describe('bench charts', () => {
     expect(overlaps(latencyChart(ladder, 'Latency at a fixed 2,000 req/s, 2× AMD EPYC'))).toEqual([])
     expect(overlaps(throughputChart(ladder, 'Throughput, closed loop'))).toEqual([])
     expect(overlaps(timelineChart(rush, 'The rush: latency per second'))).toEqual([])
+    // nor on a bar: a long target name once ran into its bars
+    expect(onBars(latencyChart(ladder, 'Latency'))).toEqual([])
+    expect(onBars(throughputChart(ladder, 'Throughput'))).toEqual([])
   })
 
   it('are as tall as their content, and keep every label inside the picture', () => {
