@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { progress } from '../src/util/progress.js'
 
 export interface OpenLoopResult {
   requests: number
@@ -17,8 +18,10 @@ export interface OpenLoopResult {
  * the service and Redis it shares the machine with. Timers wake up to ~1 ms late; requests then leave in
  * small bursts, and the lateness counts against the target (reported apart as `lag`), never in its favour.
  */
-export async function openLoop(rate: number, seconds: number, send: (k: number) => Promise<unknown>): Promise<OpenLoopResult> {
+export async function openLoop(rate: number, seconds: number, send: (k: number) => Promise<unknown>, label = `open loop at ${rate}/s`): Promise<OpenLoopResult> {
   const total = Math.round(rate * seconds)
+  // answers received, on stderr when it is a terminal
+  const shown = progress(label, total)
   const latencies = new Float64Array(total)
   const lag = new Float64Array(total)
   let sent = 0
@@ -34,8 +37,8 @@ export async function openLoop(rate: number, seconds: number, send: (k: number) 
         lag[k] = now - due
         inflight.push(
           send(k).then(
-            () => void (latencies[k] = performance.now() - due),
-            () => void ((latencies[k] = performance.now() - due), errors++),
+            () => void ((latencies[k] = performance.now() - due), shown.tick()),
+            () => void ((latencies[k] = performance.now() - due), errors++, shown.tick()),
           ),
         )
       }
@@ -45,6 +48,7 @@ export async function openLoop(rate: number, seconds: number, send: (k: number) 
     tick()
   })
   await Promise.all(inflight)
+  shown.done()
   return { requests: total, errors, seconds: (performance.now() - t0) / 1000, latencies, lag }
 }
 
