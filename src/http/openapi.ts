@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ErrorResponse, FeedbackRequest, ScoreRequest, ScoreResponse } from '../events/schemas.js'
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' })
-const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
+export const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
 
 // one component per door, so the request's `event` is an OpenAPI discriminator: generators give each door
 // its own type, and the docs show each door's fields apart
@@ -32,39 +32,33 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     },
     security: [{ bearer: [] }],
-    paths: {
-      '/v1/score': {
-        post: {
-          summary: 'Score one event',
-          parameters: [{ name: 'explain', in: 'query', required: false, schema: { type: 'string', enum: ['1', 'true'] }, description: 'include the feature vector' }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ScoreRequest' } } } },
-          responses: {
-            '200': { description: 'decision', content: { 'application/json': { schema: { $ref: '#/components/schemas/ScoreResponse' } } } },
-            '400': err('invalid_request'),
-            '401': err('unauthorized'),
-            '409': err('conflict: the same event_id is being scored right now, or was already scored with a different body'),
-            '413': err('payload_too_large'),
-            '415': err('unsupported_media_type'),
-            '503': err('service_unavailable: over capacity; see Retry-After'),
-          },
-        },
-      },
-      '/v1/feedback': {
-        post: {
-          summary: 'Label a scored event',
-          description: 'Stored beside the decision records, keyed by the hashed event_id, for `npm run train -- --from-feedback` and `npm run backtest -- --from-store`. The latest label of an event wins. `note` is accepted and not stored.',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedbackRequest' } } } },
-          responses: { '202': { description: 'accepted' }, '400': err('invalid_request'), '401': err('unauthorized'), '503': err('service_unavailable') },
-        },
-      },
-      '/v1/rules': { get: { summary: 'The rule set in force', responses: { '200': { description: 'rules' } } } },
-      '/v1/rules/reload': { post: { summary: 'Reload rules from disk (admin key)', responses: { '200': { description: 'reloaded' }, '422': err('rules_invalid'), '403': err('forbidden') } } },
-      '/v1/model': { get: { summary: 'The model in force: id, version, kind, sha256, feature count, thresholds, challenger, last reload error', responses: { '200': { description: 'model' } } } },
-      '/v1/model/reload': { post: { summary: 'Reload the model from disk (admin key); the last good model keeps serving if the candidate is invalid', responses: { '200': { description: 'reloaded or unchanged' }, '422': err('model_invalid'), '403': err('forbidden') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics (a METRICS_KEYS or ADMIN_KEYS bearer key): requests by route and status, decisions, rule hits (shadow apart), score, stage and request durations, shed requests by reason, decision records written/dropped/queued, model drift, build info', responses: { '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0 document' } } } },
-      '/healthz': { get: { security: [], summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
-      '/readyz': { get: { security: [], summary: 'Rules and model loaded; Redis answers when configured', responses: { '200': { description: 'ready' }, '503': err('not ready') } } },
+    // filled from the routes themselves, each with its `config.openapi` (collectOperations)
+    paths: {},
+  }
+}
+
+/** An OpenAPI operation, carried by a route as `config: { openapi }` so the document is made from the routes. */
+export type Operation = Record<string, unknown>
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+export const json = (description: string, schema: Record<string, unknown>) => ({ description, content: { 'application/json': { schema } } })
+
+/**
+ * Records each route's operation in the document as Fastify registers it, and names the routes that carry
+ * none: the app refuses to start with any (`buildApp`), so a route cannot exist undocumented.
+ */
+export function collectOperations(doc: Record<string, unknown>): { add(route: { url: string; method: string | string[]; config?: unknown }): void; missing: string[] } {
+  const paths = doc.paths as Record<string, Record<string, Operation>>
+  const missing: string[] = []
+  return {
+    missing,
+    add(route) {
+      const op = (route.config as { openapi?: Operation } | undefined)?.openapi
+      for (const m of [route.method].flat()) {
+        // Fastify adds a HEAD beside every GET; it is the GET's
+        if (m === 'HEAD') continue
+        if (op === undefined) missing.push(`${m} ${route.url}`)
+        else (paths[route.url] ??= {})[m.toLowerCase()] = op
+      }
     },
   }
 }

@@ -371,6 +371,18 @@ describe('HTTP errors and operations', () => {
     expect((await app.inject({ url: '/docs/' })).statusCode).toBe(200)
   })
 
+  it('makes the OpenAPI paths from the routes, and refuses to start with a route that carries no operation', async () => {
+    const config = testConfig()
+    const r = await createRuntime(config, quiet)
+    const a = await buildApp(config, { runtime: r, apiKeys: config.apiKeys!, adminKeys: config.adminKeys })
+    a.get('/v1/documented', { config: { openapi: { summary: 'a route added here' } } }, async () => ({}))
+    a.post('/v1/undocumented', async () => ({}))
+    await expect(a.ready()).rejects.toThrow('routes without an OpenAPI operation (config.openapi): POST /v1/undocumented')
+    expect((a as unknown as { swagger(): { paths: Record<string, unknown> } }).swagger().paths['/v1/documented']).toEqual({ get: { summary: 'a route added here' } })
+    await a.close().catch(() => {})
+    await r.close()
+  })
+
   it('documents every route it serves in the OpenAPI document, and nothing it does not serve', async () => {
     const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> }
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Runtime } from '../../runtime.js'
 import type { KeyRing } from '../auth.js'
 import { sendError } from '../errors.js'
+import { err } from '../openapi.js'
 
 /** The policy in force (rules, model) and its reloads: all of it needs an admin key. */
 export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing; hasAdmins: boolean }> = async (app, { runtime, admins, hasAdmins }) => {
@@ -13,7 +14,7 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing
     if (!isAdmin(req.headers.authorization)) return sendError(reply, 403, 'forbidden', `${req.method} ${req.url.split('?')[0]} needs an admin key (ADMIN_KEYS)`)
   })
 
-  app.get('/v1/rules', async () => {
+  app.get('/v1/rules', { config: { openapi: { summary: 'The rule set in force (admin key): rules with their ids, modes, files and lines, lists, the last reload error', responses: { '200': { description: 'rules' }, '403': err('forbidden') } } } }, async () => {
     const set = policy.current.rules
     return {
       version: set.version,
@@ -24,7 +25,7 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing
     }
   })
 
-  app.get('/v1/model', async () => {
+  app.get('/v1/model', { config: { openapi: { summary: 'The model in force (admin key): id, version, kind, sha256, feature count, thresholds, challenger, last reload error', responses: { '200': { description: 'model' }, '403': err('forbidden') } } } }, async () => {
     const { model: m, challenger } = policy.current
     return {
       id: m?.id ?? null,
@@ -40,13 +41,13 @@ export const adminRoutes: FastifyPluginAsync<{ runtime: Runtime; admins: KeyRing
     }
   })
 
-  app.post('/v1/model/reload', async (_req, reply) => {
+  app.post('/v1/model/reload', { config: { openapi: { summary: 'Reload the model from disk (admin key); the last good model keeps serving if the candidate is invalid', responses: { '200': { description: 'reloaded or unchanged' }, '422': err('model_invalid'), '403': err('forbidden') } } } }, async (_req, reply) => {
     const r = await policy.reloadModel()
     if (!r.ok) return reply.code(422).send({ error: 'model_invalid', message: 'the candidate model is invalid; the last good model keeps serving', detail: r.error, version: policy.current.model?.version ?? null })
     return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version }
   })
 
-  app.post('/v1/rules/reload', async (_req, reply) => {
+  app.post('/v1/rules/reload', { config: { openapi: { summary: 'Reload rules from disk (admin key); the answer lists rule files that were removed', responses: { '200': { description: 'reloaded or unchanged' }, '422': err('rules_invalid'), '403': err('forbidden') } } } }, async (_req, reply) => {
     const r = policy.reloadRules()
     if (!r.ok) return reply.code(422).send({ error: 'rules_invalid', message: 'the candidate rule set is invalid; the last good set keeps serving', errors: r.errors, version: policy.current.rules.version })
     return { status: r.changed ? 'reloaded' : 'unchanged', version: r.version, ...(r.removed.length ? { removed: r.removed } : {}) }
