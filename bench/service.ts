@@ -22,11 +22,11 @@ import { measureCpu, serve } from '../loadtest/proc.js'
  *            bouncer-memory (not run by default) without Redis
  * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
  * request's scheduled time), with the CPU each process used. Then the `rush` scenario against Bouncer.
- *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--sockets 256] [--targets echo,naive,bouncer,bouncer-2-workers|none]
+ *   npm run bench:service -- [--seconds 15] [--rate 2000] [--connections 32] [--sockets 256] [--preconnect] [--targets echo,naive,bouncer,bouncer-2-workers|none]
  *                            [--rush-target bouncer] [--rush-scale 1] [--no-rush]
  * Writes bench/results/service.{json,md,html} and docs/performance.svg.
  */
-const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', 'rush-target': 'string', workers: 'number', 'no-rush': 'boolean', ladder: 'boolean', sockets: 'number' })
+const a = parseArgs(process.argv.slice(2), { seconds: 'number', rate: 'number', connections: 'number', targets: 'string', 'rush-scale': 'number', 'rush-target': 'string', workers: 'number', 'no-rush': 'boolean', ladder: 'boolean', sockets: 'number', preconnect: 'boolean' })
 const seconds = (a.seconds as number | undefined) ?? 15
 const rate = (a.rate as number | undefined) ?? 2000
 const connections = (a.connections as number | undefined) ?? 32
@@ -100,6 +100,9 @@ for (const name of targets) {
   // warm-up: JIT, caches, connection pool
   await freshState(`${name}-warm`)
   await openLoop(500, 3, post)
+  // --preconnect: open every one of the open-loop client's connections before the measured phases, as a
+  // storefront fleet's pools are open before a rush; without it, connections open during the run
+  if (a.preconnect) for (let r = 0; r < 3; r++) await Promise.all(Array.from({ length: sockets }, () => client.post('/v1/score', nextBody()).catch(() => {})))
   await freshState(`${name}-closed`)
 
   const tp = await measureCpu(pids, () =>
