@@ -1,8 +1,16 @@
 import { cpus, totalmem } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 
-export function machine(): Record<string, unknown> {
-  return { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` }
+export interface Machine {
+  cpus: number
+  cpu: string
+  memory_gb: number
+  node: string
+  platform: string
+}
+
+export function machine(): Machine {
+  return { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` }
 }
 
 export function writeResult(name: string, result: Record<string, unknown>): string {

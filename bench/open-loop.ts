@@ -58,3 +58,14 @@ export function percentiles(xs: ArrayLike<number>): { p50: number; p90: number; 
   const q = (p: number) => Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! * 1000) / 1000
   return { p50: q(0.5), p90: q(0.9), p99: q(0.99), p99_9: q(0.999), max: q(1) }
 }
+
+/**
+ * Requests bucketed by the second of the schedule they were due in, each second with its count, how many
+ * were flagged (refused, failed) and its latency percentiles: a start-up transient and a steady state read
+ * differently.
+ */
+export function perSecond(n: number, secondOf: (i: number) => number, latencies: ArrayLike<number>, flagged: (i: number) => boolean): { second: number; requests: number; flagged: number; latency_ms: ReturnType<typeof percentiles> }[] {
+  const buckets: number[][] = []
+  for (let i = 0; i < n; i++) (buckets[secondOf(i)] ??= []).push(i)
+  return Array.from(buckets, (idx = [], second) => ({ second, requests: idx.length, flagged: idx.filter(flagged).length, latency_ms: percentiles(idx.map((i) => latencies[i]!)) }))
+}

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import { parseArgs } from '../src/offline/cli/args.js'
@@ -6,10 +6,10 @@ import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 import { isDegraded, runScenario } from '../loadtest/run.js'
 import { loadScenario } from '../loadtest/scenario.js'
 import { startRedis } from '../test/setup/redis-server.js'
-import { serviceCharts, type ServiceReport } from './charts.js'
+import { serviceCharts } from './charts.js'
 import { Client } from './http-client.js'
 import { machine, writeResult } from './machine.js'
-import { openLoop, percentiles } from './open-loop.js'
+import { openLoop, percentiles, perSecond } from './open-loop.js'
 import { measureCpu, serve } from '../loadtest/proc.js'
 
 /**
@@ -139,12 +139,7 @@ for (const name of targets) {
   )
   const of = (status: number) => fr.result.latencies.filter((_, k) => statuses[k] === status)
   const shed = of(503)
-  // each second of the schedule apart: a start-up transient and a steady state read differently
-  const timeline = Array.from({ length: Math.ceil(seconds) }, (_, sec) => {
-    const ks = Array.from({ length: rate }, (_, i) => sec * rate + i).filter((k) => k < statuses.length)
-    const lat = ks.map((k) => fr.result.latencies[k]!)
-    return { second: sec, requests: ks.length, shed: ks.filter((k) => statuses[k] === 503).length, latency_ms: percentiles(lat) }
-  })
+  const timeline = perSecond(statuses.length, (k) => Math.floor(k / rate), fr.result.latencies, (k) => statuses[k] === 503).map(({ flagged, ...t }) => ({ ...t, shed: flagged }))
   if (process.env.BENCH_TIMELINE) for (const t of timeline) console.error(`  s${t.second}: ${t.requests} sent, ${t.shed} shed, p50 ${t.latency_ms.p50} p99 ${t.latency_ms.p99} max ${t.latency_ms.max} ms`)
   const fixed = {
     rate,
@@ -215,7 +210,7 @@ mkdirSync('bench/results', { recursive: true })
 mkdirSync('docs', { recursive: true })
 const json = writeResult('service', { seconds, rate, connections, workers, results, throughput_ratio_to_echo: ratio, rush: rush ? { ...rush, cpu: rushCpu, peak, ramp } : null })
 writeFileSync('bench/results/service.md', table + '\n')
-const charts = serviceCharts(JSON.parse(readFileSync(json, 'utf8')) as ServiceReport, table)
+const charts = serviceCharts({ rate, machine: m, results, rush: rush ? { ...rush, peak } : null }, table)
 for (const [file, body] of Object.entries(charts)) writeFileSync(file, body.endsWith('\n') ? body : body + '\n')
 console.log(`\n${table}\n\nthroughput vs echo: ${ratio ?? 'n/a'}\nwritten to ${json}, bench/results/service.md, ${Object.keys(charts).join(', ')}`)
 process.exit(0)

@@ -1,7 +1,7 @@
 import { parseArgs } from '../src/offline/cli/args.js'
 import { machine, writeResult } from '../bench/machine.js'
 import { Client } from '../bench/http-client.js'
-import { percentiles } from '../bench/open-loop.js'
+import { percentiles, perSecond } from '../bench/open-loop.js'
 import { freshEvent, readCorpus } from './corpus.js'
 import { loadScenario, schedule, type Scenario } from './scenario.js'
 
@@ -97,9 +97,7 @@ export async function runScenario(s: Scenario, opts: { url: string; key: string;
     const idx = plan.flatMap((x, i) => (x.stage === stage ? [i] : []))
     return { stage, rate: st.rate * (opts.scale ?? 1), requests: idx.length, errors: idx.reduce((n, i) => n + failed[i]!, 0), latency_ms: percentiles(idx.map((i) => lat[i]!)) }
   })
-  const bySecond: number[][] = []
-  plan.forEach((x, i) => (bySecond[Math.floor(x.at)] ??= []).push(i))
-  const timeline = Array.from(bySecond, (idx = [], second) => ({ second, requests: idx.length, errors: idx.reduce((n, i) => n + failed[i]!, 0), latency_ms: percentiles(idx.map((i) => lat[i]!)) }))
+  const timeline = perSecond(plan.length, (i) => Math.floor(plan[i]!.at), lat, (i) => failed[i] === 1).map(({ flagged, ...t }) => ({ ...t, errors: flagged }))
   const sorted = Array.from(lat).sort((x, y) => x - y)
   const p95 = Math.round(sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)]! * 1000) / 1000
   const errorRate = plan.length ? errors / plan.length : 0

@@ -1,8 +1,12 @@
 import { z } from 'zod'
 import { ErrorResponse, FeedbackRequest, ScoreRequest, ScoreResponse } from '../events/schemas.js'
 
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+export const json = (description: string, schema: Record<string, unknown>) => ({ description, content: { 'application/json': { schema } } })
+/** an error answer: the contract's error object */
+export const err = (description: string) => json(description, ref('Error'))
+
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' })
-export const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
 
 // one component per door, so the request's `event` is an OpenAPI discriminator: generators give each door
 // its own type, and the docs show each door's fields apart
@@ -13,8 +17,8 @@ const doorSchemas = () => {
     const door = variant.shape.event.value as keyof typeof DOORS
     out[DOORS[door]] = schema(variant)
   }
-  const mapping = Object.fromEntries(Object.entries(DOORS).map(([door, name]) => [door, `#/components/schemas/${name}`]))
-  return { ...out, ScoreRequest: { oneOf: Object.values(mapping).map(($ref) => ({ $ref })), discriminator: { propertyName: 'event', mapping } } }
+  const mapping = Object.fromEntries(Object.entries(DOORS).map(([door, name]) => [door, ref(name).$ref]))
+  return { ...out, ScoreRequest: { oneOf: Object.values(DOORS).map(ref), discriminator: { propertyName: 'event', mapping } } }
 }
 
 /** The OpenAPI document, generated from the same zod schemas the service validates with. */
@@ -39,8 +43,6 @@ export function openApiDocument(version: string): Record<string, unknown> {
 
 /** An OpenAPI operation, carried by a route as `config: { openapi }` so the document is made from the routes. */
 export type Operation = Record<string, unknown>
-export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
-export const json = (description: string, schema: Record<string, unknown>) => ({ description, content: { 'application/json': { schema } } })
 
 /**
  * Records each route's operation in the document as Fastify registers it, and names the routes that carry

@@ -6,8 +6,9 @@ import { encodeStored } from '../stored-decision.js'
 
 /**
  * Stage 7: the answer is stored under the event id, so a retry gets it back, and a registration's verdict
- * becomes the account's memory. Stored compact (src/scoring/stored-decision.ts), without `features` or latency: a retry gets
- * the decision, not one caller's explain view. Nothing is stored when velocity was unavailable (there is no claim to complete).
+ * becomes the account's memory. Stored compact (src/scoring/stored-decision.ts), without `features` or
+ * latency: a retry gets the decision, not one caller's explain view. Nothing is stored when velocity was
+ * unavailable (there is no claim to complete).
  * Returns the write, which replay awaits and the live path lets run behind the reply.
  */
 export function persist(ev: ScoringEvent, response: ScoreResponse, memo: AccountMemo | null, store: VelocityStore, o: { idempotencyTtlMs: number; urgent: boolean }): Promise<void> | undefined {
