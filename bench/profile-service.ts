@@ -5,6 +5,7 @@ import { Client } from './http-client.js'
 import { openLoop } from './open-loop.js'
 import { serve } from '../loadtest/proc.js'
 import { freshEvent, readCorpus } from '../loadtest/corpus.js'
+import { machine, writeResult } from './machine.js'
 
 /**
  * Profile the service under load: run src/server.ts with --cpu-prof against a real redis-server, send the
@@ -39,7 +40,7 @@ interface Node {
 }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
 if (!file) throw new Error('no profile written')
-const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; endTime: number }
 const byId = new Map(prof.nodes.map((n) => [n.id, n]))
 const self = new Map<string, number>()
 let total = 0
@@ -75,3 +76,29 @@ prof.samples.forEach((id, i) => {
 })
 console.log('inclusive time:')
 for (const [k, v] of [...incl.entries()].sort((p, q) => q[1] - p[1]).slice(0, 45)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+
+// Where one event's CPU goes, by package and by source file: only the samples of the load phase (the profile's
+// last `seconds`, plus the shutdown, which is idle), so start-up (module loading, the IP tables) is left out.
+const group = (f: Node['callFrame']): string => {
+  if (!f.url) return f.functionName.startsWith('(') ? f.functionName : `native ${f.functionName || '(anonymous)'}`
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f.url)
+  if (pkg) return `package ${pkg[1]}`
+  const own = /\/(src|bench|loadtest)\/(.*)$/.exec(f.url)
+  if (own) return `${own[1]}/${own[2]}`
+  return f.url.startsWith('node:') ? `node ${f.url.slice(5).split('/')[0]}` : f.url
+}
+const from = prof.endTime - (seconds + 1.5) * 1e6
+let at = prof.endTime - prof.timeDeltas.reduce((a, b) => a + b, 0)
+const byGroup = new Map<string, number>()
+prof.samples.forEach((id, i) => {
+  at += prof.timeDeltas[i] ?? 0
+  if (at < from) return
+  const k = group(byId.get(id)!.callFrame)
+  byGroup.set(k, (byGroup.get(k) ?? 0) + (prof.timeDeltas[i] ?? 0))
+})
+const perEvent = [...byGroup.entries()].filter(([k]) => k !== '(idle)').map(([k, v]): [string, number] => [k, Math.round((v / r.requests) * 10) / 10]).sort((p, q) => q[1] - p[1])
+const busy = perEvent.reduce((sum, [, v]) => sum + v, 0)
+const m = machine()
+console.log(`\nCPU per event during the load (${m.cpus}x ${m.cpu}, node ${m.node}; ${rate}/s, profiler on): ${busy.toFixed(0)} µs in all`)
+for (const [k, v] of perEvent.slice(0, 30)) console.log(`${v.toFixed(1).padStart(7)} µs  ${k}`)
+console.log(`written to ${writeResult('profile', { rate, seconds, requests: r.requests, us_per_event: busy, by_part: Object.fromEntries(perEvent) })}`)
