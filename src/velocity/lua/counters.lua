@@ -76,6 +76,10 @@ for i = 1, opCount do
       fields[3 * w] = N[w]
     end
     local meta = redis.call('HMGET', key, unpack(fields))
+    -- Windows that hold nothing yet (a key seen for the first time in a while: most devices, accounts,
+    -- emails) start in one HSET for all of them: oldest, the bucket, newest and the sum, each a string the
+    -- client sent, instead of four commands per window.
+    local start = nil
     for w = 1, n do
       local bS = ARGV[a + 5 + w]
       local sum = meta[3 * w - 2]
@@ -116,9 +120,20 @@ for i = 1, opCount do
           end
         end
       end
-      if add > 0 then
+      if add > 0 and not oS then
         -- an empty window starts at this bucket: nothing before it is counted
-        if not oS then redis.call('HSET', key, O[w], bS) end
+        start = start or {}
+        local k = #start
+        start[k + 1] = O[w]
+        start[k + 2] = bS
+        start[k + 3] = P[w] .. bS
+        start[k + 4] = addS
+        start[k + 5] = N[w]
+        start[k + 6] = bS
+        start[k + 7] = S[w]
+        start[k + 8] = addS
+        sum = add
+      elseif add > 0 then
         if redis.call('HINCRBY', key, P[w] .. bS, addS) == add then
           -- the first add to this bucket; the TTL follows the longest window, set then: window + bucket
           -- from now outlives every count of it (and of every shorter window)
@@ -128,6 +143,12 @@ for i = 1, opCount do
         sum = redis.call('HINCRBY', key, S[w], addS)
       end
       out[#out + 1] = sum or 0
+    end
+    if start then
+      redis.call('HSET', key, unpack(start))
+      -- A window started here: its bucket is new. The TTL follows the longest window (window + bucket from
+      -- now outlives every count of it); a shorter window starting alone refreshes it too, which is harmless.
+      redis.call('PEXPIRE', key, ttl)
     end
     a = a + 6 + n
   else
