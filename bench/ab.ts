@@ -63,8 +63,9 @@ for (let r = 0; r < rounds; r++) {
       }),
     )
     const p = percentiles(m.result.latencies)
-    const perReq = (cores: number | null) => (cores === null ? null : Math.round((cores * 1e6) / rate))
-    const row = { version: name, round: r + 1, service_us: perReq(m.cpu.service!), redis_us: perReq(m.cpu.redis!), generator_us: perReq(m.cpu.generator!), p50_ms: p.p50, p99_ms: p.p99, errors: m.result.errors + non200, degraded }
+    // from unrounded CPU seconds: cores rounded to 0.01 would make 5 µs steps at 2,000/s
+    const perReq = (used: number | null | undefined) => (used == null ? null : Math.round((used * 1e6) / (rate * seconds)))
+    const row = { version: name, round: r + 1, service_us: perReq(m.used.service), redis_us: perReq(m.used.redis), generator_us: perReq(m.used.generator), p50_ms: p.p50, p99_ms: p.p99, errors: m.result.errors + non200, degraded }
     rows.push(row)
     console.log(`${name.padEnd(16)} round ${r + 1}: service ${row.service_us} µs/req, redis ${row.redis_us} µs/req, generator ${row.generator_us}; p50 ${p.p50} ms, p99 ${p.p99} ms, errors ${row.errors}, degraded ${degraded}`)
     client.close()

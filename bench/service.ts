@@ -81,9 +81,12 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
 
 interface TargetResult {
   target: string
-  throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null> }
+  throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null>; cpu_us_per_event: Record<string, number | null> }
   fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; answered_latency_ms: ReturnType<typeof percentiles>; shed: number; shed_latency_ms: ReturnType<typeof percentiles> | null; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null>; cpu_us_per_event: Record<string, number | null>; timeline: { second: number; requests: number; shed: number; latency_ms: ReturnType<typeof percentiles> }[] }
 }
+
+/** CPU seconds per process over a phase → µs per event of that phase */
+const usPerEvent = (used: Record<string, number | null>, events: number) => Object.fromEntries(Object.entries(used).map(([k, v]) => [k, v === null || events === 0 ? null : Math.round((v * 1e6) / events)]))
 
 const results: TargetResult[] = []
 let port = 3990
@@ -121,6 +124,8 @@ for (const name of targets) {
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     cpu: tp.cpu,
+    // at saturation: every request the generator sent, answered or refused, shared the CPU
+    cpu_us_per_event: usPerEvent(tp.used, r.requests.total),
   }
   await new Promise((res) => setTimeout(res, 1000))
 
@@ -154,7 +159,7 @@ for (const name of targets) {
     sender_lag_ms: percentiles(fr.result.lag),
     cpu: fr.cpu,
     // cores over the phase ÷ events per second: what one event costs each process, the figure issue 15 targets
-    cpu_us_per_event: Object.fromEntries(Object.entries(fr.cpu).map(([k, v]) => [k, v === null ? null : Math.round((v * 1e6 * seconds) / fr.result.requests)])),
+    cpu_us_per_event: usPerEvent(fr.used, fr.result.requests),
     timeline,
   }
   client.close()
@@ -200,9 +205,9 @@ const cpuCell = (c: Record<string, number | null>) => Object.entries(c).map(([k,
 const table = [
   `Machine: ${m.cpus}× ${m.cpu}, ${m.memory_gb} GiB, Node ${m.node}; the generator, Redis and the target share the machine. ${new Date().toISOString().slice(0, 10)}, \`npm run bench:service -- --seconds ${seconds} --rate ${rate}${a.ladder ? ' --ladder' : ''}\`${workers > 1 ? ` --workers ${workers}` : ''}.`,
   '',
-  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | degraded | refused 503: count, p50 / p99 | CPU at ${rate}/s (cores) | CPU per event (µs) |`,
-  '|---|---|---|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${r.target === 'echo' ? '—' : r.fixed_rate.degraded} | ${r.fixed_rate.shed_latency_ms ? `${r.fixed_rate.shed}, ${r.fixed_rate.shed_latency_ms.p50} / ${r.fixed_rate.shed_latency_ms.p99} ms` : '0'} | ${cpuCell(r.fixed_rate.cpu)} | ${cpuCell(r.fixed_rate.cpu_us_per_event)} |`),
+  `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | degraded | refused 503: count, p50 / p99 | CPU at ${rate}/s (cores) | CPU per event at ${rate}/s (µs) | CPU per event, closed loop (µs) |`,
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${r.target === 'echo' ? '—' : r.fixed_rate.degraded} | ${r.fixed_rate.shed_latency_ms ? `${r.fixed_rate.shed}, ${r.fixed_rate.shed_latency_ms.p50} / ${r.fixed_rate.shed_latency_ms.p99} ms` : '0'} | ${cpuCell(r.fixed_rate.cpu)} | ${cpuCell(r.fixed_rate.cpu_us_per_event)} | ${cpuCell(r.throughput.cpu_us_per_event)} |`),
   ...(rush && peak
     ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks, ${rush.degraded} degraded; holding the peak (${peak.rate}/s, ${peak.requests.toLocaleString('en')} requests): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms${ramp ? `; the ramp up to it: p50 ${ramp.latency_ms.p50}, p99 ${ramp.latency_ms.p99} ms` : ''}; whole run p99 ${rush.latency_ms.p99} ms, scenario thresholds ${rush.thresholds_ok ? 'met' : `failed (${rush.failures.join('; ')})`}; CPU ${cpuCell(rushCpu!)}.`]
     : []),
