@@ -9,6 +9,7 @@ import { CounterPlan } from '../src/velocity/counters.js'
 import { RedisStore } from '../src/velocity/redis-store.js'
 import { readCorpus } from '../loadtest/corpus.js'
 import { startRedis } from '../test/setup/redis-server.js'
+import { commandStats } from './commandstats.js'
 import { machine, writeResult } from './machine.js'
 
 /**
@@ -36,13 +37,9 @@ for (let i = 0; i < corpus.length; i++) {
   ops += p.ops.length
   await store.execute({ now: t0 + i * 50, idempotencyKey: plan.idempotencyKey(`e${i}`), idempotencyTtlMs: 86_400_000, nonce: 'n', ops: p.ops, account: e.event === 'login' ? undefined : { key: plan.accountKey(x.identity), setIfAbsent: '', ttlMs: 86_400_000 } })
 }
-const stats = await admin.info('commandstats')
-const rows = stats.split('\n').filter((l) => l.startsWith('cmdstat_')).map((l) => {
-  const m = /cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l)!
-  return { cmd: m[1]!, calls: Number(m[2]), usec: Number(m[3]) }
-})
+const rows = await commandStats(admin)
 const evalsha = rows.find((r) => r.cmd === 'evalsha')!
-const inner = rows.filter((r) => r.cmd !== 'evalsha' && !r.cmd.startsWith('config'))
+const inner = rows.filter((r) => r.cmd !== 'evalsha')
 const innerUsec = inner.reduce((s, r) => s + r.usec, 0)
 const innerCalls = inner.reduce((s, r) => s + r.calls, 0)
 const out = {

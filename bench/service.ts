@@ -6,6 +6,7 @@ import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 import { isDegraded, runScenario } from '../loadtest/run.js'
 import { loadScenario } from '../loadtest/scenario.js'
 import { startRedis } from '../test/setup/redis-server.js'
+import { commandStats, formatPerEvent, perEvent } from './commandstats.js'
 import { serviceCharts } from './charts.js'
 import { Client } from './http-client.js'
 import { machine, writeResult } from './machine.js'
@@ -82,7 +83,7 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
 interface TargetResult {
   target: string
   throughput: { rps: number; latency_ms: { p50: number; p90: number; p99: number; p99_9: number; max: number }; non2xx: number; errors: number; cpu: Record<string, number | null>; cpu_us_per_event: Record<string, number | null> }
-  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; answered_latency_ms: ReturnType<typeof percentiles>; shed: number; shed_latency_ms: ReturnType<typeof percentiles> | null; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null>; cpu_us_per_event: Record<string, number | null>; timeline: { second: number; requests: number; shed: number; latency_ms: ReturnType<typeof percentiles> }[] }
+  fixed_rate: { rate: number; requests: number; errors: number; non2xx: number; degraded: number; latency_ms: ReturnType<typeof percentiles>; answered_latency_ms: ReturnType<typeof percentiles>; shed: number; shed_latency_ms: ReturnType<typeof percentiles> | null; sender_lag_ms: ReturnType<typeof percentiles>; cpu: Record<string, number | null>; cpu_us_per_event: Record<string, number | null>; redis_commands_per_event: ReturnType<typeof perEvent>; timeline: { second: number; requests: number; shed: number; latency_ms: ReturnType<typeof percentiles> }[] }
 }
 
 /** CPU seconds per process over a phase → µs per event of that phase */
@@ -134,6 +135,7 @@ for (const name of targets) {
   await freshState(`${name}-fixed`)
   // a refusal that arrives after the storefront's own timeout sheds nothing: 503s get their own percentiles
   const statuses = new Uint16Array(Math.round(rate * seconds))
+  await admin.config('RESETSTAT')
   const fr = await measureCpu(pids, () =>
     openLoop(rate, seconds, async (k) => {
       const res = await client.post('/v1/score', nextBody())
@@ -142,6 +144,8 @@ for (const name of targets) {
       else if (isDegraded(res.body)) degraded++
     }),
   )
+  // what Redis ran per event at the fixed rate (counters script, write-backs, decision records)
+  const redisCommands = perEvent(await commandStats(admin), fr.result.requests)
   const of = (status: number) => fr.result.latencies.filter((_, k) => statuses[k] === status)
   const shed = of(503)
   const timeline = perSecond(statuses.length, (k) => Math.floor(k / rate), fr.result.latencies, (k) => statuses[k] === 503).map(({ flagged, ...t }) => ({ ...t, shed: flagged }))
@@ -160,6 +164,7 @@ for (const name of targets) {
     cpu: fr.cpu,
     // cores over the phase ÷ events per second: what one event costs each process, the figure issue 15 targets
     cpu_us_per_event: usPerEvent(fr.used, fr.result.requests),
+    redis_commands_per_event: redisCommands,
     timeline,
   }
   client.close()
@@ -208,6 +213,8 @@ const table = [
   `| target | throughput (closed loop, ${connections} conns) | vs echo | p50 / p99 / p99.9 / max at ${rate}/s | of which sender lag p50 / p99 | errors | degraded | refused 503: count, p50 / p99 | CPU at ${rate}/s (cores) | CPU per event at ${rate}/s (µs) | CPU per event, closed loop (µs) |`,
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.target} | ${r.throughput.rps.toLocaleString('en')} req/s | ${echo ? `${Math.round((r.throughput.rps / echo.throughput.rps) * 100)}%` : '—'} | ${r.fixed_rate.latency_ms.p50} / ${r.fixed_rate.latency_ms.p99} / ${r.fixed_rate.latency_ms.p99_9} / ${r.fixed_rate.latency_ms.max} ms | ${r.fixed_rate.sender_lag_ms.p50} / ${r.fixed_rate.sender_lag_ms.p99} ms | ${r.fixed_rate.errors + r.fixed_rate.non2xx} | ${r.target === 'echo' ? '—' : r.fixed_rate.degraded} | ${r.fixed_rate.shed_latency_ms ? `${r.fixed_rate.shed}, ${r.fixed_rate.shed_latency_ms.p50} / ${r.fixed_rate.shed_latency_ms.p99} ms` : '0'} | ${cpuCell(r.fixed_rate.cpu)} | ${cpuCell(r.fixed_rate.cpu_us_per_event)} | ${cpuCell(r.throughput.cpu_us_per_event)} |`),
+  '',
+  ...results.filter((r) => Object.keys(r.fixed_rate.redis_commands_per_event).length > 0).map((r) => `Redis per ${r.target} event at ${rate}/s (INFO commandstats; a script's inner calls are inside its EVALSHA time too): ${formatPerEvent(r.fixed_rate.redis_commands_per_event)}.`),
   ...(rush && peak
     ? ['', `Rush (\`loadtest/scenarios/rush.json\`${rushScale !== 1 ? ` × ${rushScale}` : ''}, ${rushTarget}): ${rush.requests.toLocaleString('en')} requests, ${rush.errors} errors, ${rush.failed_checks} failed checks, ${rush.degraded} degraded; holding the peak (${peak.rate}/s, ${peak.requests.toLocaleString('en')} requests): p50 ${peak.latency_ms.p50} ms, p99 ${peak.latency_ms.p99} ms, p99.9 ${peak.latency_ms.p99_9} ms, max ${peak.latency_ms.max} ms${ramp ? `; the ramp up to it: p50 ${ramp.latency_ms.p50}, p99 ${ramp.latency_ms.p99} ms` : ''}; whole run p99 ${rush.latency_ms.p99} ms, scenario thresholds ${rush.thresholds_ok ? 'met' : `failed (${rush.failures.join('; ')})`}; CPU ${cpuCell(rushCpu!)}.`]
     : []),
