@@ -15,5 +15,6 @@ try {
 rmSync('dist', { recursive: true, force: true })
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
 cpSync('src/velocity/lua', 'dist/velocity/lua', { recursive: true })
+cpSync('src/learning/lua', 'dist/learning/lua', { recursive: true })
 // what start.mjs compares the sources with
 writeFileSync('dist/.built', `${new Date().toISOString()}\n`)

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterNode } from 'ioredis'
 import { inPeriod } from './read.js'
 import { DecisionRecord, LabelRecord } from './record.js'
@@ -11,7 +12,13 @@ export interface RedisLearningOptions {
   queue?: QueueOptions
 }
 
-type Client = Redis | Cluster
+type Append = (key: string, maxLen: string, ...records: string[]) => Promise<number>
+type Client = (Redis | Cluster) & { learnAppend: Append }
+
+/** The append script (lua/append.lua), called by SHA. */
+export const APPEND_SCRIPT = readFileSync(new URL('./lua/append.lua', import.meta.url), 'utf8')
+/** Records per call: a script holds Redis while it runs, so a batch is split into calls of at most this many XADDs. */
+const PER_CALL = 100
 
 const MARGIN_MS = 3_600_000
 
@@ -36,21 +43,24 @@ export class RedisLearningStore implements LearningStore {
     this.keys = { decisions: `${tag}:decisions`, labels: `${tag}:labels`, schemas: `${tag}:schemas` }
     this.where = `Redis stream ${this.keys.decisions}`
     const base = { maxRetriesPerRequest: 2, connectTimeout: 2000, retryStrategy: (times: number) => Math.min(times * 200, 5000) }
-    this.client = typeof target === 'string' ? new Redis(target, base) : new Cluster(target.cluster, { redisOptions: base })
+    this.client = (typeof target === 'string' ? new Redis(target, base) : new Cluster(target.cluster, { redisOptions: base })) as Client
     // failures surface per write (the queue keeps the last one for stats); this only keeps ioredis quiet
     this.client.on('error', () => {})
+    this.client.defineCommand('learnAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT })
     this.queue = new WriteQueue((batch) => this.write(batch), o.queue ?? DEFAULT_QUEUE)
   }
 
   private async write(batch: { rec: DecisionRecord; schema: { fingerprint: string; names: readonly string[] } }[]): Promise<void> {
-    const p = this.client.pipeline()
+    const p = this.client.pipeline() as ReturnType<Client['pipeline']> & { learnAppend: Append }
     const fresh: string[] = []
     for (const { schema } of batch) {
       if (this.known.has(schema.fingerprint) || fresh.includes(schema.fingerprint)) continue
       fresh.push(schema.fingerprint)
       p.hset(this.keys.schemas, schema.fingerprint, JSON.stringify(schema.names))
     }
-    for (const { rec } of batch) p.xadd(this.keys.decisions, 'MAXLEN', '~', String(this.o.maxLen), '*', 'r', JSON.stringify(rec))
+    // one call per PER_CALL records instead of one XADD each (npm run bench:learning)
+    const maxLen = String(this.o.maxLen)
+    for (let i = 0; i < batch.length; i += PER_CALL) void p.learnAppend(this.keys.decisions, maxLen, ...batch.slice(i, i + PER_CALL).map((b) => JSON.stringify(b.rec)))
     const res = await p.exec()
     const failed = res?.find(([err]) => err)
     if (!res || failed) throw failed?.[0] ?? new Error('pipeline returned nothing')

@@ -26,8 +26,9 @@ describe('the Redis learning store', () => {
   const admin = new Redis(inject('redisUrl'))
   afterAll(() => admin.disconnect())
 
+  // a batch of 257 goes out as three calls of the append script (at most 100 records each)
   it('writes batches as one stream entry per record, in order, and reads every one back with its schema', async () => {
-    const store = new RedisLearningStore(inject('redisUrl'), { prefix, maxLen: 100_000, queue: { maxQueue: 10_000, batch: 100, intervalMs: 5 } })
+    const store = new RedisLearningStore(inject('redisUrl'), { prefix, maxLen: 100_000, queue: { maxQueue: 10_000, batch: 500, intervalMs: 5 } })
     const schema = { fingerprint: 'f00', names: ['a', 'b'] }
     for (let i = 0; i < 257; i++) store.record(rec(i), schema)
     await store.flush()
