@@ -162,7 +162,7 @@ for (const name of targets) {
     shed_latency_ms: shed.length ? percentiles(shed) : null,
     sender_lag_ms: percentiles(fr.result.lag),
     cpu: fr.cpu,
-    // cores over the phase ÷ events per second: what one event costs each process, the figure issue 15 targets
+    // each process's CPU seconds over the phase ÷ its events: what one event costs it, the figure issue 15 targets
     cpu_us_per_event: usPerEvent(fr.used, fr.result.requests),
     redis_commands_per_event: redisCommands,
     timeline,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRedis } from '../test/setup/redis-server.js'
@@ -65,4 +65,5 @@ for (const t of tracers) {
   const total = Object.values(per).reduce((s, v) => s + v, 0)
   console.log(`  ${t.name}: ${total.toFixed(2)} in all; ${Object.entries(per).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v}`).join(', ')}`)
 }
+rmSync(dir, { recursive: true, force: true })
 console.log(`written to ${writeResult('syscalls', { rate, seconds, events: r.requests, errors: r.errors, per_event: result })}`)

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fitModel } from '../train/fit.js'
-import { evaluate, formatEvaluation, rankScore } from '../report/evaluate.js'
+import { evaluate, formatEvaluation, pct, rankScore } from '../report/evaluate.js'
 import { Model } from '../../model/model.js'
 import { loadRuleSet } from '../../rules/ruleset.js'
 import { formatHitRates, gateFailures, hitRates, LEGIT_HIT_LIMIT } from '../rules/hit-rates.js'
@@ -71,9 +71,9 @@ if (a.oracle) {
   await m.close()
   rmSync(dir, { recursive: true, force: true })
   const lines = ['| attack family | events | not allowed (shipped model) | not allowed (oracle: trained on these events) |', '|---|---:|---:|---:|']
-  for (const [f, x] of Object.entries(e.by_attack)) lines.push(`| ${f} | ${x.events} | ${((x.not_allowed / x.events) * 100).toFixed(1)}% | ${((o.by_attack[f]!.not_allowed / x.events) * 100).toFixed(1)}% |`)
+  for (const [f, x] of Object.entries(e.by_attack)) lines.push(`| ${f} | ${x.events} | ${pct(x.not_allowed / x.events)} | ${pct(o.by_attack[f]!.not_allowed / x.events)} |`)
   const gl = ['| legit group | events | friction (shipped) | friction (oracle) |', '|---|---:|---:|---:|']
-  for (const [g, x] of Object.entries(e.by_legit_group)) gl.push(`| ${g} | ${x.events} | ${((x.not_allowed / x.events) * 100).toFixed(1)}% | ${((o.by_legit_group[g]!.not_allowed / x.events) * 100).toFixed(1)}% |`)
+  for (const [g, x] of Object.entries(e.by_legit_group)) gl.push(`| ${g} | ${x.events} | ${pct(x.not_allowed / x.events)} | ${pct(o.by_legit_group[g]!.not_allowed / x.events)} |`)
   process.stdout.write(`\nin-sample oracle (a model trained on the events it is scored on: the most the decision-time features allow, not a held-out figure):\n\n${lines.join('\n')}\n\n${gl.join('\n')}\n`)
 }
 

@@ -80,7 +80,8 @@ export function evaluate(rows: { event: SimEvent; response: ScoreResponse; passw
   }
 }
 
-const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(1)}%`)
+/** a share as `12.3%`, `—` when there is nothing to share */
+export const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(1)}%`)
 const pct2 = (x: number) => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(2)}%`)
 
 export function formatEvaluation(e: Evaluation): string {
