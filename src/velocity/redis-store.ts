@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { MAX_KEYS_PER_SLOT_CALL } from './limits.js'
-import { EncodedCommand, encodeCommand } from './resp.js'
+import { EncodedCommand, encodeCommand } from '../util/resp.js'
 import { PENDING_PREFIX, PENDING_TTL_MS, hashTag, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -241,7 +241,7 @@ export class RedisStore implements VelocityStore {
 
   private readonly countersSha = createHash('sha1').update(SCRIPTS.bouncerCounters).digest('hex')
 
-  /** The event's one call, its bytes built in one pass (resp.ts says why); the defined command when Redis lacks the script. */
+  /** The event's one call, its bytes built in one pass (util/resp.ts says why); the defined command when Redis lacks the script. */
   private countersEncoded(client: Redis, keys: string[], head: Arg[], argv: Arg[]): Promise<unknown> {
     const cmd = new EncodedCommand('evalsha', encodeCommand('evalsha', [[this.countersSha, keys.length], keys, head, argv]))
     void client.sendCommand(cmd)

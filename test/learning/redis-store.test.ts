@@ -3,6 +3,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest'
 import type { DecisionRecord } from '../../src/learning/record.js'
 import { RedisLearningStore } from '../../src/learning/redis-store.js'
 import { parseClusterNodes } from '../../src/velocity/redis-store.js'
+import { startRedis } from '../setup/redis-server.js'
 
 const rec = (i: number): DecisionRecord => ({
   decision_id: `dec_${i}`,
@@ -27,7 +28,7 @@ describe('the Redis learning store', () => {
   const admin = new Redis(inject('redisUrl'))
   afterAll(() => admin.disconnect())
 
-  // a batch of 257 goes out as three calls of the append script (at most 100 records each)
+  // a batch of 257 goes out as six calls of the append script (at most 50 records each)
   it.each([
     ['a single node', () => inject('redisUrl')],
     ['a 3-master cluster', () => ({ cluster: parseClusterNodes(inject('redisClusterNodes')) })],
@@ -44,6 +45,29 @@ describe('the Redis learning store', () => {
     expect(back).toEqual(Array.from({ length: 257 }, (_, i) => rec(i)))
     expect([...(await store.schemas()).entries()]).toEqual([['f00', ['a', 'b']]])
     await store.close()
+  })
+
+  it('still writes every record after Redis loses its script cache, non-ASCII text included', async () => {
+    // its own redis-server: flushing the shared one's scripts would reach into other test files
+    const own = await startRedis()
+    const ownAdmin = new Redis(own.url)
+    const p = `${prefix}noscript:`
+    const store = new RedisLearningStore(own.url, { prefix: p, maxLen: 100_000, queue: { maxQueue: 10_000, batch: 500, intervalMs: 5 } })
+    const schema = { fingerprint: 'f00', names: ['a', 'b'] }
+    // the append goes by SHA on a single node: a flushed cache answers NOSCRIPT and the records go again by EVAL
+    const utf8 = (i: number): DecisionRecord => ({ ...rec(i), rules_version: `règles-${i}-日本` })
+    for (let i = 0; i < 60; i++) store.record(utf8(i), schema)
+    await store.flush()
+    await ownAdmin.script('FLUSH')
+    for (let i = 60; i < 120; i++) store.record(utf8(i), schema)
+    await store.flush()
+    expect(store.stats()).toMatchObject({ written: 120, dropped: 0 })
+    const back: DecisionRecord[] = []
+    for await (const r of store.decisions()) back.push(r)
+    expect(back).toEqual(Array.from({ length: 120 }, (_, i) => utf8(i)))
+    await store.close()
+    ownAdmin.disconnect()
+    await own.stop()
   })
 
   it('trims the stream to about DECISIONS_MAX_LEN entries', async () => {

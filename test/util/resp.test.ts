@@ -1,6 +1,6 @@
 import { Command } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { encodeCommand, type RespArg } from '../../src/velocity/resp.js'
+import { encodeCommand, type RespArg } from '../../src/util/resp.js'
 
 /** What ioredis itself sends for the same command, as bytes. */
 const ioredisBytes = (name: string, args: RespArg[]) => {
