@@ -19,7 +19,7 @@ import { measureCpu, serve } from '../loadtest/proc.js'
  *   echo     bare Fastify JSON echo (the ceiling of the HTTP layer)
  *   naive    scoring written the straightforward way (bench/servers/naive.ts); `--ladder` adds it with
  *            Bouncer's velocity call, then micro-batched model, then compiled rules swapped in, one at a time
- *   bouncer  the service (src/server.ts, REDIS_URL, decision log on); bouncer-2-workers with WORKERS=2;
+ *   bouncer  the service as `npm start` runs it (scripts/start.mjs: dist/, REDIS_URL, decision log on); bouncer-2-workers with WORKERS=2;
  *            bouncer-memory (not run by default) without Redis
  * For each: throughput (autocannon, closed loop), then a fixed arrival rate (open loop, latency from each
  * request's scheduled time), with the CPU each process used. Then the `rush` scenario against Bouncer.
@@ -75,9 +75,10 @@ const ENTRIES: Record<string, { entry: string; env: Record<string, string> }> = 
   'naive+velocity': naive('velocity'),
   'naive+velocity+model': naive('velocity,model'),
   'naive+velocity+model+rules': naive('velocity,model,rules'),
-  bouncer: { entry: 'src/server.ts', env: { ...service, REDIS_URL: redis.url, WORKERS: String(workers) } },
-  'bouncer-2-workers': { entry: 'src/server.ts', env: { ...service, REDIS_URL: redis.url, WORKERS: '2' } },
-  'bouncer-memory': { entry: 'src/server.ts', env: service },
+  // what `npm start` runs: the built dist/ (built first when src/ is newer), not the TypeScript through tsx
+  bouncer: { entry: 'scripts/start.mjs', env: { ...service, REDIS_URL: redis.url, WORKERS: String(workers) } },
+  'bouncer-2-workers': { entry: 'scripts/start.mjs', env: { ...service, REDIS_URL: redis.url, WORKERS: '2' } },
+  'bouncer-memory': { entry: 'scripts/start.mjs', env: service },
 }
 
 interface TargetResult {

@@ -60,9 +60,12 @@ export interface Served {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** Start `node [nodeArgs] --import tsx <entry>` with `env` (in `cwd`), wait until GET /readyz answers 200. */
+/**
+ * Start `node [nodeArgs] --import tsx <entry>` (a .ts entry) or `node [nodeArgs] <entry>` (JavaScript, such as
+ * scripts/start.mjs, which `npm start` runs) with `env` (in `cwd`), wait until GET /readyz answers 200.
+ */
 export async function serve(entry: string, port: number, env: Record<string, string>, nodeArgs: string[] = [], cwd?: string): Promise<Served> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { cwd, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const proc = spawn(process.execPath, [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], { cwd, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
   const url = `http://127.0.0.1:${port}`
