@@ -12,9 +12,9 @@ import { openLoop, percentiles } from './open-loop.js'
  * real redis-server at a fixed rate, and puts each slow stretch of requests (50 ms bins) beside the
  * mark-compacts of the main heap and the old generation's growth over the measured phase. Extra environment
  * passes through to the service (DECISIONS_STORE=off, LOG_LEVEL=warn to compare).
- *   npm run bench:gc -- [--rate 2000] [--seconds 20] [--slow-ms 15]
+ *   npm run bench:gc -- [--rate 2000] [--seconds 20] [--slow-ms 15] [--preconnect]
  */
-const a = parseArgs(process.argv.slice(2), { rate: 'number', seconds: 'number', 'slow-ms': 'number' })
+const a = parseArgs(process.argv.slice(2), { rate: 'number', seconds: 'number', 'slow-ms': 'number', preconnect: 'boolean' })
 const rate = (a.rate as number | undefined) ?? 2000
 const seconds = (a.seconds as number | undefined) ?? 20
 const slowMs = (a['slow-ms'] as number | undefined) ?? 15
@@ -62,6 +62,9 @@ const corpus = readCorpus('mixed')
 const client = new Client(url, { authorization: `Bearer ${KEY}` })
 const tag = Date.now().toString(36)
 await openLoop(500, 3, (k) => client.post('/v1/score', freshEvent(corpus[k % corpus.length]!, `${tag}w`, k)), 'warm-up at 500/s')
+// --preconnect: open 64 connections before the measured phase, as bench:service's option does; without it
+// the client opens them as the load steps from 500/s to the rate, and the first ~200 ms are slow for it
+if (a.preconnect) for (let r = 0; r < 3; r++) await Promise.all(Array.from({ length: 64 }, (_, j) => client.post('/v1/score', freshEvent(corpus[j]!, `${tag}p${r}`, j)).catch(() => {})))
 // the isolate's clock starts about when it was spawned: close enough to place 50 ms bins
 const from = performance.now() - spawned + 20
 const r = await openLoop(rate, seconds, (k) => client.post('/v1/score', freshEvent(corpus[k % corpus.length]!, tag, k)))
