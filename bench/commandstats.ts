@@ -19,6 +19,17 @@ export async function commandStats(admin: Redis): Promise<CommandStat[]> {
     .map((m) => ({ cmd: m[1]!, calls: Number(m[2]), usec: Number(m[3]) }))
 }
 
+/**
+ * INFO commandstats of `times` EVALs of `body`, run once uncounted first (its compilation): the EVAL's own
+ * µs and the commands it called, each by name.
+ */
+export async function evalStats(r: Redis, body: string, args: string[] = [], times = 1): Promise<Map<string, number>> {
+  await r.eval(body, 0, ...args)
+  await r.config('RESETSTAT')
+  for (let k = 0; k < times; k++) await r.eval(body, 0, ...args)
+  return new Map((await commandStats(r)).map((s) => [s.cmd, s.usec]))
+}
+
 /** Per event, most called first: `{ evalsha: { calls: 1, us: 76.1 }, ... }` */
 export function perEvent(stats: CommandStat[], events: number): Record<string, { calls: number; us: number }> {
   const rows = [...stats].sort((a, b) => b.calls - a.calls)

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from '../src/offline/cli/args.js'
 import { startRedis } from '../test/setup/redis-server.js'
@@ -6,6 +5,7 @@ import { freshEvent, readCorpus } from '../loadtest/corpus.js'
 import { Client } from './http-client.js'
 import { machine, writeResult } from './machine.js'
 import { openLoop, percentiles } from './open-loop.js'
+import { serve } from '../loadtest/proc.js'
 
 /**
  * The service's garbage collector against its latency tail: runs src/server.ts with --trace-gc against a
@@ -23,11 +23,7 @@ const port = 3978
 
 const redis = await startRedis()
 const spawned = performance.now()
-const proc = spawn(process.execPath, ['--trace-gc', '--import', 'tsx', 'src/server.ts'], {
-  env: { API_KEYS: KEY, LOG_LEVEL: 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-// --trace-gc writes to stdout beside the decision log: keep its lines, with the time they arrived
+// --trace-gc writes to stdout beside the decision log: keep its lines
 interface GcLine {
   isolate: string
   /** ms since the isolate started, as V8 prints it */
@@ -39,7 +35,7 @@ interface GcLine {
 }
 const gc: GcLine[] = []
 let rest = ''
-proc.stdout!.on('data', (d: Buffer) => {
+const served = await serve('src/server.ts', port, { API_KEYS: KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', RULES_WATCH: 'false', PII_SECRET: 'bench-secret-0123456789abcdef', REDIS_URL: redis.url }, ['--trace-gc'], undefined, (d) => {
   const lines = (rest + d.toString()).split('\n')
   rest = lines.pop() ?? ''
   for (const l of lines) {
@@ -47,17 +43,7 @@ proc.stdout!.on('data', (d: Buffer) => {
     if (m) gc.push({ isolate: m[1]!, at: Number(m[2]), kind: m[3] === 'Scavenge' ? 'scavenge' : 'mark-compact', afterMb: Number(m[4]), pauseMs: Number(m[5]), text: l.trim() })
   }
 })
-const url = `http://127.0.0.1:${port}`
-for (let i = 0; ; i++) {
-  if (proc.exitCode !== null) throw new Error('the service exited before it was ready')
-  try {
-    if ((await fetch(`${url}/readyz`)).ok) break
-  } catch {
-    // not listening yet
-  }
-  if (i > 150) throw new Error('the service was not ready after 30 s')
-  await new Promise((r) => setTimeout(r, 200))
-}
+const url = served.url
 const corpus = readCorpus('mixed')
 const client = new Client(url, { authorization: `Bearer ${KEY}` })
 const tag = Date.now().toString(36)
@@ -70,8 +56,7 @@ const from = performance.now() - spawned + 20
 const r = await openLoop(rate, seconds, (k) => client.post('/v1/score', freshEvent(corpus[k % corpus.length]!, tag, k)))
 const to = from + r.seconds * 1000
 client.close()
-proc.kill('SIGINT')
-await new Promise((res) => proc.once('exit', res))
+await served.stop('SIGINT')
 await redis.stop()
 
 // the main isolate logs the most collections (a worker thread, if any, fewer)

@@ -9,7 +9,7 @@ import { CounterPlan } from '../src/velocity/counters.js'
 import { RedisStore, SCRIPTS } from '../src/velocity/redis-store.js'
 import { readCorpus } from '../loadtest/corpus.js'
 import { startRedis } from '../test/setup/redis-server.js'
-import { commandStats } from './commandstats.js'
+import { commandStats, evalStats } from './commandstats.js'
 import { machine, writeResult } from './machine.js'
 
 /**
@@ -76,17 +76,12 @@ await admin.flushall()
 await admin.config('RESETSTAT')
 await run(stubStore)
 const stub = (await commandStats(admin)).find((r) => r.cmd === 'evalsha')!
-// one crossing of the bridge: N redis.call('PING') in one EVAL, less an empty loop and PING's own time
+// one crossing of the bridge: N redis.call('EXISTS') in one EVAL, less an empty loop and EXISTS's own time
+// (commandStats leaves PING out, as the admin connection's own)
 const N = 20000
-const evalUs = async (body: string) => {
-  await admin.eval(body, 0)
-  await admin.config('RESETSTAT')
-  await admin.eval(body, 0)
-  return (await commandStats(admin)).filter((r) => r.cmd === 'eval' || r.cmd === 'ping').reduce((m, r) => ({ ...m, [r.cmd]: r.usec }), {} as Record<string, number>)
-}
-const pings = await evalUs(`for i = 1, ${N} do redis.call('PING') end return 1`)
-const empty = await evalUs(`local x = 0 for i = 1, ${N} do x = i end return 1`)
-const bridgeUs = (pings.eval! - (pings.ping ?? 0) - empty.eval!) / N
+const calls = await evalStats(admin, `for i = 1, ${N} do redis.call('EXISTS', 'absent') end return 1`)
+const empty = await evalStats(admin, `local x = 0 for i = 1, ${N} do x = i end return 1`)
+const bridgeUs = (calls.get('eval')! - calls.get('exists')! - empty.get('eval')!) / N
 const out = {
   events: corpus.length,
   ops_per_event: ops / corpus.length,

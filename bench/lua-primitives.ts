@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
 import { startRedis } from '../test/setup/redis-server.js'
+import { evalStats } from './commandstats.js'
 import { machine, writeResult } from './machine.js'
 
 /**
@@ -14,14 +15,8 @@ const redis = await startRedis()
 const r = new Redis(redis.url)
 await r.hset('h8', 'a', '1', 'b', '2', 'c', '3', 'd', '4', 'e', '5', 'f', '6', 'g', '7', 'h', '8')
 
-/** µs of one EVAL of `body`: the script is run once uncounted (its compilation), then `times` times */
-async function evalUs(body: string, args: string[] = [], times = 1): Promise<number> {
-  await r.eval(body, 0, ...args)
-  await r.config('RESETSTAT')
-  for (let k = 0; k < times; k++) await r.eval(body, 0, ...args)
-  const line = (await r.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_eval:'))!
-  return Number(/usec=(\d+)/.exec(line)![1]) / times
-}
+/** µs of one EVAL of `body` */
+const evalUs = async (body: string, args: string[] = [], times = 1) => (await evalStats(r, body, args, times)).get('eval')! / times
 const loop = (inner: string) => `local t = {} for i = 1, ${N} do ${inner} end return 1`
 const per = async (inner: string, base = 'local x = i') => ((await evalUs(loop(inner))) - (await evalUs(loop(base)))) / N
 

@@ -31,7 +31,6 @@ function ownCpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** CPU used by each process during `fn`, in cores (CPU seconds per wall second). */
 /**
  * Run `fn` and measure each process's CPU over it: `cpu` in cores (rounded to 0.01, for tables), `used` in
  * CPU seconds unrounded (for CPU per event, where 0.01 core at 2,000/s would be a 5 µs step).
@@ -63,9 +62,11 @@ export interface Served {
 /**
  * Start `node [nodeArgs] --import tsx <entry>` (a .ts entry) or `node [nodeArgs] <entry>` (JavaScript, such as
  * scripts/start.mjs, which `npm start` runs) with `env` (in `cwd`), wait until GET /readyz answers 200.
+ * Its stdout goes to `onStdout` when given (bench:gc reads `--trace-gc` there), else nowhere.
  */
-export async function serve(entry: string, port: number, env: Record<string, string>, nodeArgs: string[] = [], cwd?: string): Promise<Served> {
-  const proc = spawn(process.execPath, [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], { cwd, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+export async function serve(entry: string, port: number, env: Record<string, string>, nodeArgs: string[] = [], cwd?: string, onStdout?: (chunk: Buffer) => void): Promise<Served> {
+  const proc = spawn(process.execPath, [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], { cwd, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'pipe'] })
+  if (onStdout) proc.stdout!.on('data', onStdout)
   let stderr = ''
   proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
   const url = `http://127.0.0.1:${port}`

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterNode } from 'ioredis'
-import { createHash } from 'node:crypto'
-import { EncodedCommand, encodeCommand } from '../util/resp.js'
+import { evalshaEncoded, scriptSha } from '../util/resp.js'
 import { inPeriod } from './read.js'
 import { DecisionRecord, LabelRecord } from './record.js'
 import { DEFAULT_QUEUE, WriteQueue, type LearningStats, type LearningStore, type Period, type QueueOptions } from './store.js'
@@ -24,7 +23,7 @@ export const APPEND_SCRIPT = readFileSync(new URL('./lua/append.lua', import.met
  * XADDs; 50 (~60 KB) also keeps a call's bytes under V8's 128 KB limit for young-generation objects.
  */
 const PER_CALL = 50
-const APPEND_SHA = createHash('sha1').update(APPEND_SCRIPT).digest('hex')
+const APPEND_SHA = scriptSha(APPEND_SCRIPT)
 
 const MARGIN_MS = 3_600_000
 
@@ -82,13 +81,7 @@ export class RedisLearningStore implements LearningStore {
   private append(maxLen: string, recs: string[]): Promise<unknown> {
     const client = this.client
     if (!(client instanceof Redis)) return client.learnAppend(this.keys.decisions, maxLen, ...recs)
-    const cmd = new EncodedCommand('evalsha', encodeCommand('evalsha', [[APPEND_SHA, 1, this.keys.decisions, maxLen], recs]))
-    void client.sendCommand(cmd)
-    return cmd.promise.catch((err: Error) => {
-      // NOSCRIPT: a new redis-server, or its script cache flushed; the defined command sends the script (EVAL)
-      if (!err.message.includes('NOSCRIPT')) throw err
-      return client.learnAppend(this.keys.decisions, maxLen, ...recs)
-    })
+    return evalshaEncoded(client, APPEND_SHA, [[1, this.keys.decisions, maxLen], recs], () => client.learnAppend(this.keys.decisions, maxLen, ...recs))
   }
 
   record(rec: DecisionRecord, schema: { fingerprint: string; names: readonly string[] }): void {

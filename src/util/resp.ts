@@ -1,4 +1,5 @@
-import { Command } from 'ioredis'
+import { createHash } from 'node:crypto'
+import { Command, type Redis } from 'ioredis'
 
 export type RespArg = string | number
 
@@ -40,4 +41,21 @@ export class EncodedCommand extends Command {
   override toWritable(): Buffer {
     return this.bytes
   }
+}
+
+/** A script's SHA1, as EVALSHA names it. */
+export const scriptSha = (lua: string) => createHash('sha1').update(lua).digest('hex')
+
+/**
+ * EVALSHA `sha` with its arguments encoded in one pass. On NOSCRIPT (a new redis-server, or its script cache
+ * flushed: nothing ran) `fallback` runs instead, the command ioredis defined for the script, which sends the
+ * script itself (EVAL) and so caches it for the next call.
+ */
+export function evalshaEncoded(client: Redis, sha: string, parts: readonly (readonly RespArg[])[], fallback: () => Promise<unknown>): Promise<unknown> {
+  const cmd = new EncodedCommand('evalsha', encodeCommand('evalsha', [[sha], ...parts]))
+  void client.sendCommand(cmd)
+  return cmd.promise.catch((err: Error) => {
+    if (!err.message.includes('NOSCRIPT')) throw err
+    return fallback()
+  })
 }

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { MAX_KEYS_PER_SLOT_CALL } from './limits.js'
-import { EncodedCommand, encodeCommand } from '../util/resp.js'
+import { evalshaEncoded, scriptSha } from '../util/resp.js'
 import { PENDING_PREFIX, PENDING_TTL_MS, hashTag, type Batch, type BatchResult, type Finalize, type VelocityStore } from './store.js'
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -239,18 +238,11 @@ export class RedisStore implements VelocityStore {
     return this.run('bouncerCounters', keys, [...head, ...g.argv])
   }
 
-  private readonly countersSha = createHash('sha1').update(SCRIPTS.bouncerCounters).digest('hex')
+  private readonly countersSha = scriptSha(SCRIPTS.bouncerCounters)
 
   /** The event's one call, its bytes built in one pass (util/resp.ts says why); the defined command when Redis lacks the script. */
   private countersEncoded(client: Redis, keys: string[], head: Arg[], argv: Arg[]): Promise<unknown> {
-    const cmd = new EncodedCommand('evalsha', encodeCommand('evalsha', [[this.countersSha, keys.length], keys, head, argv]))
-    void client.sendCommand(cmd)
-    return cmd.promise.catch((err: Error) => {
-      // NOSCRIPT: a new redis-server, or its script cache flushed. Nothing ran; the defined command sends the
-      // script itself (EVAL), which caches it for the next call.
-      if (!err.message.includes('NOSCRIPT')) throw err
-      return this.run('bouncerCounters', keys, [...head, ...argv])
-    })
+    return evalshaEncoded(client, this.countersSha, [[keys.length], keys, head, argv], () => this.run('bouncerCounters', keys, [...head, ...argv]))
   }
 
   async execute(b: Batch): Promise<BatchResult> {
